@@ -1,0 +1,154 @@
+// Package config is gomilter's only configuration package: one YAML file,
+// decoded strictly into typed structs. Unknown and duplicate keys are
+// errors, and every error of a file is reported at once as
+// file:line: key: problem.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config is the whole file. Each section documents its keys next to the
+// field; contrib/gomilter.yaml shows every key with a comment, and a test
+// parses it.
+type Config struct {
+	// Log: how gomilter logs (to stderr).
+	Log Log `yaml:"log"`
+	// HTTP serves /metrics, /healthz and /readyz.
+	HTTP HTTP `yaml:"http"`
+	// DNS is the one resolver every piece uses.
+	DNS DNS `yaml:"dns"`
+	// StateDir holds the embedded on-disk store (greylisting, DMARC
+	// report data, Bayes...). Created 0750 if missing.
+	StateDir string `yaml:"state_dir"`
+	// ShutdownTimeout bounds how long SIGTERM waits for open connections
+	// to finish before closing them.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+
+	Milter Milter `yaml:"milter"`
+	Policy Policy `yaml:"policy"`
+	Auth   Auth   `yaml:"auth"`
+
+	// file is the path the config came from ("" for the embedded default).
+	file  string
+	lines map[string]int
+}
+
+// Log selects the log format and level.
+type Log struct {
+	// Format is logfmt (default) or json.
+	Format string `yaml:"format"`
+	// Level is debug, info (default), warn or error.
+	Level string `yaml:"level"`
+}
+
+// HTTP is the observability listener.
+type HTTP struct {
+	// Listen is host:port for /metrics, /healthz and /readyz; "" disables.
+	Listen string `yaml:"listen"`
+}
+
+// DNS configures the shared resolver.
+type DNS struct {
+	// Servers are host:port of recursive resolvers; empty = /etc/resolv.conf.
+	Servers []string `yaml:"servers"`
+	// Timeout per query.
+	Timeout time.Duration `yaml:"timeout"`
+	// CacheSize is the number of cached answers; 0 = default.
+	CacheSize int `yaml:"cache_size"`
+}
+
+// Milter is the milter daemon (smtpd_milters / non_smtpd_milters).
+type Milter struct {
+	// Enabled turns the milter on (default true).
+	Enabled *bool `yaml:"enabled"`
+	// Listen is the socket Postfix's smtpd_milters points at.
+	Listen Listener `yaml:"listen"`
+	// AuthservID names this host in Authentication-Results headers;
+	// default: the host name.
+	AuthservID string `yaml:"authserv_id"`
+}
+
+// Policy is the Postfix policy delegation daemon (check_policy_service).
+type Policy struct {
+	// Enabled turns the policy daemon on (default true).
+	Enabled *bool `yaml:"enabled"`
+	// Listen is the socket check_policy_service points at.
+	Listen Listener `yaml:"listen"`
+}
+
+// Auth is the Dovecot-protocol SASL daemon (smtpd_sasl_type = dovecot).
+type Auth struct {
+	// Enabled turns the auth daemon on (default true).
+	Enabled *bool `yaml:"enabled"`
+	// Listen is the socket smtpd_sasl_path points at.
+	Listen Listener `yaml:"listen"`
+	// PasswdFile is a Dovecot-style passwd-file (user:{SCHEME}hash:...).
+	PasswdFile string `yaml:"passwd_file"`
+}
+
+// File returns the path the config was read from, or "" for the default.
+func (c *Config) File() string { return c.file }
+
+// Line returns the line where key was set, or 0.
+func (c *Config) Line(key string) int { return c.lines[key] }
+
+// On reports whether an optional *bool is on, defaulting to true.
+func On(b *bool) bool { return b == nil || *b }
+
+// Load reads path strictly. An empty path returns the embedded default.
+func Load(path string) (*Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes data (named file in errors) over the defaults and
+// validates the result, returning every problem at once.
+func Parse(file string, data []byte) (*Config, error) {
+	c := Default()
+	c.file = file
+	c.lines = map[string]int{}
+	if err := parseYAML(file, data, c, c.lines); err != nil {
+		return nil, err
+	}
+	if errs := c.validate(); len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+// Default is the embedded configuration used when no file is given: every
+// daemon on a unix socket under /run (root) or ./run (otherwise), users
+// from a passwd-file, state on local disk. It needs no MySQL or Redis.
+func Default() *Config {
+	runDir, stateDir, etc := "/run", "/var/lib/gomilter", "/etc/gomilter"
+	if os.Geteuid() != 0 {
+		wd, _ := os.Getwd()
+		runDir = filepath.Join(wd, "run")
+		stateDir = filepath.Join(runDir, "state")
+		etc = runDir
+	}
+	sock := func(name string) Listener {
+		return Listener{Network: "unix", Address: filepath.Join(runDir, name), Mode: 0o660}
+	}
+	host, _ := os.Hostname()
+	return &Config{
+		Log:             Log{Format: "logfmt", Level: "info"},
+		HTTP:            HTTP{Listen: "127.0.0.1:9710"},
+		DNS:             DNS{Timeout: 2 * time.Second, CacheSize: 10000},
+		StateDir:        stateDir,
+		ShutdownTimeout: 30 * time.Second,
+		Milter:          Milter{Listen: sock("gomilter.sock"), AuthservID: host},
+		Policy:          Policy{Listen: sock("gomilter-policy.sock")},
+		Auth:            Auth{Listen: sock("gomilter-auth.sock"), PasswdFile: filepath.Join(etc, "passwd")},
+	}
+}
