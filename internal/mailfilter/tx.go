@@ -1,0 +1,132 @@
+package mailfilter
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/gomilter/gomilter/internal/authres"
+	"github.com/gomilter/gomilter/internal/mailmsg"
+	"github.com/gomilter/gomilter/milter"
+)
+
+// Tx is one message as the checks see it, and what they decided.
+type Tx struct {
+	Env mailmsg.Envelope
+	// Msg is the message as received (Postfix hides its own Received:).
+	Msg *mailmsg.Message
+	// Results go into our Authentication-Results header, in order.
+	Results []authres.Result
+	// Prepend are header fields a check adds at the top (X-Spam-*,
+	// Received-SPF...), in the order they should appear.
+	Prepend []mailmsg.Field
+	// Decision, when not Continue, ends the transaction (reject,
+	// tempfail, quarantine, discard). The first check to set it wins.
+	Decision milter.Response
+	// LogAttrs are added to the transaction's log line.
+	LogAttrs []slog.Attr
+
+	body   bytes.Buffer
+	size   int
+	tooBig bool
+	final  *mailmsg.Message
+}
+
+// Decide records a final decision unless an earlier check made one.
+func (tx *Tx) Decide(r milter.Response) {
+	if tx.Decision.Code() == milter.RespContinue || tx.Decision.Code() == 0 {
+		tx.Decision = r
+	}
+}
+
+// Final returns the message as it will leave: our added fields on top,
+// forged Authentication-Results removed. Signers sign this.
+func (tx *Tx) Final() *mailmsg.Message { return tx.final }
+
+func (c *conn) finish(ctx context.Context, tx *Tx, mod *milter.Modifier) (milter.Response, error) {
+	o := c.opts
+	if tx.tooBig {
+		o.Logger.Warn("message larger than max_message_size: not checked", "queue_id", tx.Env.QueueID, "limit", o.MaxMessageSize)
+	} else {
+		for _, ch := range o.Checks {
+			if err := ch.Check(ctx, tx); err != nil {
+				o.Logger.Error("check failed; skipped", "check", ch.Name(), "queue_id", tx.Env.QueueID, "err", err)
+			}
+		}
+	}
+	if err := deleteForged(mod, tx.Msg.Header, o.AuthservID); err != nil {
+		return milter.TempFail, err
+	}
+	ar := authres.Field(o.AuthservID, tx.Results)
+	added := append([]mailmsg.Field{ar}, tx.Prepend...)
+	tx.final = finalMessage(tx.Msg, added, o.AuthservID)
+	if !tx.tooBig && (tx.Decision.Code() == 0 || tx.Decision.Code() == milter.RespContinue) {
+		for _, s := range o.Signers {
+			sigs, err := s.Sign(ctx, tx)
+			if err != nil {
+				o.Logger.Error("signing failed; message passes unsigned", "signer", s.Name(), "queue_id", tx.Env.QueueID, "err", err)
+				continue
+			}
+			added = append(sigs, added...)
+			tx.final = finalMessage(tx.Msg, added, o.AuthservID)
+		}
+	}
+	// Insert in reverse so the first field of added ends up on top.
+	for i := len(added) - 1; i >= 0; i-- {
+		if err := mod.InsertHeader(0, added[i].Name, unCRLF(added[i].Value)); err != nil {
+			return milter.TempFail, err
+		}
+	}
+	milter.AddLogAttrs(ctx, tx.LogAttrs...)
+	if tx.Decision.Code() == 0 {
+		return milter.Continue, nil
+	}
+	return tx.Decision, nil
+}
+
+// deleteForged removes every Authentication-Results field claiming our
+// authserv-id (RFC 8601 section 5). ChangeHeader's index counts fields of
+// that name, 1-based, as Postfix received them.
+func deleteForged(mod *milter.Modifier, h []mailmsg.Field, id string) error {
+	forged := authres.Forged(h, id)
+	if len(forged) == 0 {
+		return nil
+	}
+	isForged := map[int]bool{}
+	for _, i := range forged {
+		isForged[i] = true
+	}
+	n := 0
+	for i, f := range h {
+		if !strings.EqualFold(f.Name, authres.HeaderName) {
+			continue
+		}
+		n++
+		if isForged[i] {
+			if err := mod.DeleteHeader(n, f.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func finalMessage(m *mailmsg.Message, added []mailmsg.Field, id string) *mailmsg.Message {
+	forged := map[int]bool{}
+	for _, i := range authres.Forged(m.Header, id) {
+		forged[i] = true
+	}
+	h := make([]mailmsg.Field, 0, len(added)+len(m.Header))
+	h = append(h, added...)
+	for i, f := range m.Header {
+		if !forged[i] {
+			h = append(h, f)
+		}
+	}
+	return &mailmsg.Message{Header: h, Body: m.Body}
+}
+
+// unCRLF turns our CRLF folding into the LF folding the milter protocol
+// wants in header values.
+func unCRLF(v string) string { return strings.ReplaceAll(v, "\r\n", "\n") }
