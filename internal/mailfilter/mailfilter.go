@@ -165,4 +165,3 @@ func (c *conn) EndOfMessage(ctx context.Context, mod *milter.Modifier, m *milter
 	tx.Msg.Body = tx.body.Bytes()
 	return c.finish(ctx, tx, mod)
 }
-
