@@ -30,7 +30,7 @@ func TestOrgDomainTreeWalk(t *testing.T) {
 		add("_dmarc.dept.gov.example", "v=DMARC1; p=none").
 		add("_dmarc.psdn.example", "v=DMARC1; p=none; psd=n").
 		add("_dmarc.example.net", "v=DMARC1; p=none", "v=DMARC1; p=reject"). // duplicates: ignored
-		add("_dmarc.net", "v=DMARC1; p=none")                                  // a record at a TLD without psd=
+		add("_dmarc.net", "v=DMARC1; p=none")                                // a record at a TLD without psd=
 	tests := []struct{ in, want string }{
 		{"example.com", "example.com"},
 		{"a.b.mail.example.com", "example.com"}, // fewest labels with a record
