@@ -2,14 +2,31 @@ package main
 
 import (
 	"github.com/gomilter/gomilter/internal/config"
+	"github.com/gomilter/gomilter/internal/dns"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// sharedDeps are built once per process and handed to every piece.
-type sharedDeps struct{}
+// sharedDeps are built once per process and handed to every piece: one DNS
+// resolver (and its cache) for the milter, the policy daemon and the tools.
+type sharedDeps struct {
+	resolver *dns.Resolver
+}
 
-func newSharedDeps(_ *config.Config, _ prometheus.Registerer) (*sharedDeps, error) {
-	return &sharedDeps{}, nil
+func newSharedDeps(cfg *config.Config, reg prometheus.Registerer) (*sharedDeps, error) {
+	r, err := newResolver(cfg, reg)
+	if err != nil {
+		return nil, err
+	}
+	return &sharedDeps{resolver: r}, nil
+}
+
+func newResolver(cfg *config.Config, reg prometheus.Registerer) (*dns.Resolver, error) {
+	return dns.New(dns.Options{
+		Servers:    cfg.DNS.Servers,
+		Timeout:    cfg.DNS.Timeout,
+		CacheSize:  cfg.DNS.CacheSize,
+		Registerer: reg,
+	})
 }
 
 // Close releases what newSharedDeps opened.

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"net"
+
+	"github.com/gomilter/gomilter/internal/config"
+	"github.com/gomilter/gomilter/internal/mailfilter"
+	"github.com/gomilter/gomilter/milter"
+)
+
+func init() {
+	registerPiece("milter", pieceBuilder{
+		enabled:  func(c *config.Config) bool { return config.On(c.Milter.Enabled) },
+		listener: func(c *config.Config) config.Listener { return c.Milter.Listen },
+		build:    buildMilter,
+	})
+}
+
+// milterOptions turns the config into the filter's options; reload calls
+// it again and swaps the result in for new connections.
+func milterOptions(c *config.Config, e *env) (mailfilter.Options, error) {
+	return mailfilter.Options{
+		AuthservID: c.Milter.AuthservID,
+		Logger:     e.logger,
+	}, nil
+}
+
+func buildMilter(c *config.Config, e *env) (*piece, error) {
+	opts, err := milterOptions(c, e)
+	if err != nil {
+		return nil, err
+	}
+	f, err := mailfilter.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := milter.NewServer(f.NewMilter, milter.Options{Logger: e.logger, Registerer: e.reg})
+	if err != nil {
+		return nil, err
+	}
+	return &piece{
+		listener: c.Milter.Listen,
+		serve: func(l net.Listener) error {
+			if err := srv.Serve(l); !errors.Is(err, milter.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+		shutdown: srv.Shutdown,
+		reload: func(nc *config.Config) error {
+			o, err := milterOptions(nc, e)
+			if err != nil {
+				return err
+			}
+			return f.Update(o)
+		},
+	}, nil
+}
+
