@@ -57,4 +57,3 @@ func buildMilter(c *config.Config, e *env) (*piece, error) {
 		},
 	}, nil
 }
-
