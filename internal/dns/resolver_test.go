@@ -195,12 +195,12 @@ func TestErrorClasses(t *testing.T) {
 		want error
 	}{
 		{"nope.example.org", dns.ErrNotFound},
-		{"a.example.org", dns.ErrNoData},               // exists, no TXT
-		{"sub.example.org", dns.ErrNoData},             // empty non-terminal
-		{"slow.example.org", dns.ErrTemporary},         // timeout
-		{"broken.example.org", dns.ErrTemporary},       // SERVFAIL
-		{"refused.example.org", dns.ErrTemporary},      // REFUSED
-		{"bad..example.org", dns.ErrNotFound},          // invalid: never exists
+		{"a.example.org", dns.ErrNoData},                    // exists, no TXT
+		{"sub.example.org", dns.ErrNoData},                  // empty non-terminal
+		{"slow.example.org", dns.ErrTemporary},              // timeout
+		{"broken.example.org", dns.ErrTemporary},            // SERVFAIL
+		{"refused.example.org", dns.ErrTemporary},           // REFUSED
+		{"bad..example.org", dns.ErrNotFound},               // invalid: never exists
 		{strings.Repeat("x", 64) + ".org", dns.ErrNotFound}, // label too long
 	}
 	for _, tc := range tests {
