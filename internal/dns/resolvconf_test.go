@@ -61,7 +61,7 @@ func TestCanonical(t *testing.T) {
 		{strings.Repeat("a", 63) + ".org", strings.Repeat("a", 63) + ".org.", true},
 		{strings.Repeat("a", 64) + ".org", "", false},
 		{strings.Repeat("abcdefg.", 31) + "a", strings.Repeat("abcdefg.", 31) + "a.", true}, // 249
-		{strings.Repeat("abcdefg.", 32) + "a", "", false},                                  // 257
+		{strings.Repeat("abcdefg.", 32) + "a", "", false},                                   // 257
 	}
 	for _, tc := range tests {
 		got, ok := canonical(tc.in)
