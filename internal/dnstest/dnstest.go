@@ -20,6 +20,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	mdns "github.com/miekg/dns"
 )
@@ -43,6 +44,7 @@ type Server struct {
 	rrs      map[string]map[uint16][]mdns.RR // name -> type -> records
 	timeouts map[string]bool
 	rcodes   map[string]int
+	delays   map[string]time.Duration
 }
 
 // New starts a server on 127.0.0.1 (UDP and TCP on the same random port)
@@ -66,6 +68,7 @@ func Start() (*Server, error) {
 		rrs:      make(map[string]map[uint16][]mdns.RR),
 		timeouts: make(map[string]bool),
 		rcodes:   make(map[string]int),
+		delays:   make(map[string]time.Duration),
 	}
 	pc, l, err := listen()
 	if err != nil {

@@ -3,6 +3,7 @@ package dnstest
 import (
 	"net"
 	"strings"
+	"time"
 
 	mdns "github.com/miekg/dns"
 )
@@ -92,6 +93,14 @@ func (s *Server) SetTimeout(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.timeouts[fqdn(name)] = true
+}
+
+// SetDelay makes the server wait d before answering queries for name
+// (to test deadlines and shared in-flight queries).
+func (s *Server) SetDelay(name string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delays[fqdn(name)] = d
 }
 
 // SetRcode makes the server answer every query for name with rcode

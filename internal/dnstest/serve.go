@@ -2,6 +2,7 @@ package dnstest
 
 import (
 	"net"
+	"time"
 
 	mdns "github.com/miekg/dns"
 )
@@ -25,6 +26,7 @@ func (s *Server) serveDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 	s.mu.RLock()
 	drop := s.timeouts[name]
 	rcode, forced := s.rcodes[name]
+	delay := s.delays[name]
 	if !drop && !forced {
 		s.answer(resp, name, req.Question[0].Qtype)
 	}
@@ -32,6 +34,7 @@ func (s *Server) serveDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 	if drop {
 		return
 	}
+	time.Sleep(delay)
 	if forced {
 		resp.Rcode = rcode
 	}
