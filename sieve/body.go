@@ -1,0 +1,77 @@
+package sieve
+
+import (
+	"regexp"
+	"strings"
+)
+
+// body test (RFC 5173).
+
+func bodySpecs() []*Spec {
+	return []*Spec{{Name: "body", Ext: "body", IsTest: true,
+		Tags: tags(matchTags, []TagDef{{Name: "raw", Group: "transform"},
+			{Name: "content", Param: TStringList, Group: "transform"}, {Name: "text", Group: "transform"}}),
+		Args: []ValType{TStringList}, Check: checkBody, Eval: evalBody}}
+}
+
+func checkBody(c *Compiler, n *Node) {
+	c.compileMatch(n, 0)
+	if n.match.typ == "count" || n.match.typ == "value" {
+		// Pigeonhole accepts these; the values are the body parts.
+		return
+	}
+}
+
+func evalBody(r *Runtime, n *Node) (bool, error) {
+	var vals []string
+	switch {
+	case n.Tag("raw"):
+		vals = []string{string(r.msg.body)}
+	case n.Tag("content"):
+		types := r.Strings(n.TagValue("content"))
+		r.msg.tree().walk(func(p *mimePart) {
+			if p.typ == "multipart" && len(p.children) > 0 {
+				return
+			}
+			if contentMatches(p, types) {
+				vals = append(vals, string(p.decoded()))
+			}
+		})
+	default:
+		r.msg.tree().walk(func(p *mimePart) {
+			if p.typ == "text" && len(p.children) == 0 {
+				vals = append(vals, partText(p))
+			}
+		})
+	}
+	return r.matchValues(n, vals, n.Args[0].Strs)
+}
+
+// contentMatches implements :content type matching: "" is every type,
+// "type" every subtype, "type/sub" exactly.
+func contentMatches(p *mimePart, types []string) bool {
+	for _, t := range types {
+		t = strings.ToLower(strings.TrimSpace(t))
+		main, sub, hasSub := strings.Cut(t, "/")
+		switch {
+		case t == "":
+			return true
+		case !hasSub && main == p.typ:
+			return true
+		case hasSub && main == p.typ && sub == p.sub:
+			return true
+		}
+	}
+	return false
+}
+
+var htmlTag = regexp.MustCompile(`(?s)<[^>]*>`)
+
+// partText returns the readable text of a text part; HTML loses its tags.
+func partText(p *mimePart) string {
+	s := string(p.decoded())
+	if p.sub == "html" {
+		s = htmlTag.ReplaceAllString(s, " ")
+	}
+	return s
+}

@@ -1,0 +1,105 @@
+package sieve
+
+import (
+	"strings"
+)
+
+var copyTag = TagDef{Name: "copy", Ext: "copy"}
+var flagsTag = TagDef{Name: "flags", Param: TStringList, Ext: "imap4flags"}
+
+func actionSpecs() []*Spec {
+	return []*Spec{
+		{Name: "keep", Tags: []TagDef{flagsTag}, Run: runKeep},
+		{Name: "discard", Run: func(r *Runtime, n *Node) error {
+			return r.AddAction(n, &Action{Kind: ActDiscard}, true)
+		}},
+		{Name: "redirect", Tags: []TagDef{copyTag, {Name: "list", Param: TString, Ext: "extlists"}},
+			Args: []ValType{TString}, Check: checkRedirect, Run: runRedirect},
+		{Name: "fileinto", Ext: "fileinto", Tags: []TagDef{copyTag, flagsTag,
+			{Name: "create", Ext: "mailbox"}, {Name: "specialuse", Param: TString, Ext: "special-use"}},
+			Args: []ValType{TString}, Check: checkFileinto, Run: runFileinto},
+		{Name: "reject", Ext: "reject", Args: []ValType{TString}, Run: runReject(ActReject)},
+		{Name: "ereject", Ext: "ereject", Args: []ValType{TString}, Run: runReject(ActEreject)},
+	}
+}
+
+func runKeep(r *Runtime, n *Node) error {
+	flags := r.actionFlags(n)
+	return r.AddAction(n, &Action{Kind: ActKeep, Flags: flags}, true)
+}
+
+// actionFlags returns the flags for keep/fileinto: :flags, else the
+// internal flag variable (RFC 5232 section 5).
+func (r *Runtime) actionFlags(n *Node) []string {
+	if v := n.TagValue("flags"); v != nil {
+		return parseFlagList(r.Strings(v))
+	}
+	if r.script.required["imap4flags"] {
+		return append([]string(nil), r.flags...)
+	}
+	return nil
+}
+
+func (r *Runtime) implicitFlags() []string {
+	if r.root.required["imap4flags"] || len(r.flags) > 0 {
+		return append([]string(nil), r.flags...)
+	}
+	return nil
+}
+
+func checkRedirect(c *Compiler, n *Node) {
+	a := n.Args[0].Str()
+	if c.ConstString(a) {
+		if _, ok := normalizeRedirect(a); !ok {
+			c.Errorf(n.Args[0].Pos, "specified redirect address '%s' is invalid", a)
+		}
+	}
+}
+
+// normalizeRedirect reduces "Name <a@b>" to a@b and checks it is one
+// plain address with a domain.
+func normalizeRedirect(a string) (string, bool) {
+	addrs, ok := parseAddressList(a)
+	if !ok || len(addrs) != 1 {
+		return "", false
+	}
+	local, domain, hasAt := splitAddr(addrs[0])
+	if !hasAt || local == "" || domain == "" || strings.ContainsAny(domain, " \t<>()[]\\,;:\"") {
+		return "", false
+	}
+	return addrs[0], true
+}
+
+func runRedirect(r *Runtime, n *Node) error {
+	raw := r.String(n.Args[0])
+	addr, ok := normalizeRedirect(raw)
+	if !ok {
+		return r.errorf(n.Pos, "specified redirect address '%s' is invalid", raw)
+	}
+	cp := n.Tag("copy")
+	return r.AddAction(n, &Action{Kind: ActRedirect, Address: addr, Copy: cp}, !cp)
+}
+
+func checkFileinto(c *Compiler, n *Node) {
+	m := n.Args[0].Str()
+	if c.ConstString(m) && !validMailboxName(m) {
+		c.Errorf(n.Args[0].Pos, "invalid folder name '%s' specified for fileinto command", m)
+	}
+}
+
+func runFileinto(r *Runtime, n *Node) error {
+	m := r.String(n.Args[0])
+	if !validMailboxName(m) {
+		return r.errorf(n.Pos, "invalid folder name '%s' specified for fileinto command", m)
+	}
+	cp := n.Tag("copy")
+	a := &Action{Kind: ActFileinto, Mailbox: m, Copy: cp, Create: n.Tag("create"),
+		SpecialUse: r.String(n.TagValue("specialuse")), Flags: r.actionFlags(n)}
+	return r.AddAction(n, a, !cp)
+}
+
+func runReject(kind ActionKind) func(r *Runtime, n *Node) error {
+	return func(r *Runtime, n *Node) error {
+		return r.AddAction(n, &Action{Kind: kind, Reason: r.String(n.Args[0])}, true)
+	}
+}

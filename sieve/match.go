@@ -1,0 +1,366 @@
+package sieve
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strconv"
+	"strings"
+)
+
+// matchSpec is the compiled match type and comparator of a test
+// (RFC 5228 section 2.7, RFC 5231, RFC 4790).
+type matchSpec struct {
+	typ  string // is, contains, matches, regex, value, count
+	rel  string // gt ge lt le eq ne for value/count
+	comp string // i;octet, i;ascii-casemap, i;ascii-numeric
+	res  map[string]*regexp.Regexp
+}
+
+var relOps = map[string]bool{"gt": true, "ge": true, "lt": true, "le": true, "eq": true, "ne": true}
+
+// compileMatch builds the match spec of n from its tags; keys is the
+// index of the key-list argument (for precompiling regexes), or -1.
+func (c *Compiler) compileMatch(n *Node, keys int) {
+	m := &matchSpec{typ: "is", comp: "i;ascii-casemap"}
+	for _, t := range []string{"is", "contains", "matches", "regex", "value", "count"} {
+		if v, ok := n.Tags[t]; ok {
+			m.typ = t
+			if t == "value" || t == "count" {
+				m.rel = strings.ToLower(v.Str())
+				if !relOps[m.rel] {
+					c.Errorf(v.Pos, "invalid relational match '%s'", v.Str())
+				}
+			}
+		}
+	}
+	if v, ok := n.Tags["comparator"]; ok {
+		m.comp = strings.ToLower(v.Str())
+		switch m.comp {
+		case "i;octet", "i;ascii-casemap":
+		case "i;ascii-numeric":
+			if !c.required["comparator-i;ascii-numeric"] {
+				c.Errorf(v.Pos, "unknown comparator '%s'", v.Str())
+			}
+			if m.typ == "contains" || m.typ == "matches" || m.typ == "regex" {
+				c.Errorf(v.Pos, "the :%s match type does not support the %s comparator", m.typ, m.comp)
+			}
+		default:
+			c.Errorf(v.Pos, "unknown comparator '%s'", v.Str())
+		}
+	}
+	n.match = m
+	if m.typ == "regex" && keys >= 0 && keys < len(n.Args) {
+		m.res = map[string]*regexp.Regexp{}
+		for _, k := range n.Args[keys].Strs {
+			if !c.ConstString(k) {
+				continue
+			}
+			re, err := compileRegex(k, m.comp, c.opts.MaxRegexLen)
+			if err != nil {
+				c.Errorf(n.Args[keys].Pos, "invalid regular expression '%s' for regex match: %v", k, err)
+				continue
+			}
+			m.res[k] = re
+		}
+	}
+}
+
+// compileRegex compiles a POSIX extended regular expression with
+// leftmost-longest semantics, as Pigeonhole's regcomp(REG_EXTENDED) does.
+func compileRegex(p, comp string, max int) (*regexp.Regexp, error) {
+	if len(p) > max {
+		return nil, errRegexTooLong
+	}
+	flags := syntax.POSIX
+	if comp == "i;ascii-casemap" {
+		flags |= syntax.FoldCase
+	}
+	tree, err := syntax.Parse(p, flags)
+	if err != nil {
+		return nil, err
+	}
+	re, err := regexp.Compile(tree.String())
+	if err != nil {
+		return nil, err
+	}
+	re.Longest()
+	return re, nil
+}
+
+type regexError string
+
+func (e regexError) Error() string { return string(e) }
+
+const errRegexTooLong = regexError("regular expression too long")
+
+// matchValues runs the match for every value against every key; for
+// :count it compares the number of values. On success with :matches or
+// :regex the match variables are set.
+func (r *Runtime) matchValues(n *Node, values []string, keys []string) (bool, error) {
+	m := n.match
+	if m.typ == "count" {
+		cnt := strconv.Itoa(len(values))
+		for _, k := range keys {
+			if relate(m.rel, compare(m.comp, cnt, r.expand(k))) {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	for _, v := range values {
+		for _, k := range keys {
+			ok, err := r.matchOne(n, v, k)
+			if err != nil || ok {
+				return ok, err
+			}
+		}
+	}
+	return false, nil
+}
+
+func (r *Runtime) matchOne(n *Node, v, rawKey string) (bool, error) {
+	m := n.match
+	k := r.expand(rawKey)
+	if err := r.step(); err != nil {
+		return false, err
+	}
+	switch m.typ {
+	case "is":
+		return compare(m.comp, v, k) == 0, nil
+	case "contains":
+		if m.comp == "i;ascii-casemap" {
+			return strings.Contains(asciiLower(v), asciiLower(k)), nil
+		}
+		return strings.Contains(v, k), nil
+	case "value":
+		return relate(m.rel, compare(m.comp, v, k)), nil
+	case "matches":
+		caps, ok := globMatch(k, v, m.comp == "i;ascii-casemap", r.wantMatchVars())
+		if ok && r.wantMatchVars() {
+			r.matchVals = append([]string{v}, caps...)
+		}
+		return ok, nil
+	case "regex":
+		return r.regexMatch(n, rawKey, k, v)
+	}
+	return false, nil
+}
+
+func (r *Runtime) wantMatchVars() bool { return r.vars.enabled }
+
+func (r *Runtime) regexMatch(n *Node, rawKey, k, v string) (bool, error) {
+	m := n.match
+	re := m.res[rawKey]
+	if re == nil {
+		var err error
+		if re = r.regexCache[m.comp+"\x00"+k]; re == nil {
+			re, err = compileRegex(k, m.comp, r.opts.MaxRegexLen)
+			if err != nil {
+				return false, r.errorf(n.Pos, "invalid regular expression '%s': %v", k, err)
+			}
+			if len(r.regexCache) < 256 {
+				r.regexCache[m.comp+"\x00"+k] = re
+			}
+		}
+	}
+	if !r.wantMatchVars() {
+		return re.MatchString(v), nil
+	}
+	idx := re.FindStringSubmatchIndex(v)
+	if idx == nil {
+		return false, nil
+	}
+	vals := make([]string, len(idx)/2)
+	for i := range vals {
+		if idx[2*i] >= 0 {
+			vals[i] = v[idx[2*i]:idx[2*i+1]]
+		}
+	}
+	r.matchVals = vals
+	return true, nil
+}
+
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// compare orders a and b under the comparator.
+func compare(comp, a, b string) int {
+	switch comp {
+	case "i;ascii-casemap":
+		return strings.Compare(asciiLower(a), asciiLower(b))
+	case "i;ascii-numeric":
+		return compareNumeric(a, b)
+	}
+	return strings.Compare(a, b)
+}
+
+// compareNumeric implements i;ascii-numeric: a string without leading
+// digits counts as positive infinity (RFC 4790 section 9.1).
+func compareNumeric(a, b string) int {
+	na, oka := leadingDigits(a)
+	nb, okb := leadingDigits(b)
+	switch {
+	case !oka && !okb:
+		return 0
+	case !oka:
+		return 1
+	case !okb:
+		return -1
+	}
+	na = strings.TrimLeft(na, "0")
+	nb = strings.TrimLeft(nb, "0")
+	if len(na) != len(nb) {
+		if len(na) < len(nb) {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(na, nb)
+}
+
+func leadingDigits(s string) (string, bool) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i], i > 0
+}
+
+func relate(op string, c int) bool {
+	switch op {
+	case "gt":
+		return c > 0
+	case "ge":
+		return c >= 0
+	case "lt":
+		return c < 0
+	case "le":
+		return c <= 0
+	case "eq":
+		return c == 0
+	case "ne":
+		return c != 0
+	}
+	return false
+}
+
+// globElem is one element of a :matches pattern.
+type globElem struct {
+	kind byte // 'l' literal, '?' one byte, '*' any run
+	lit  byte
+}
+
+func parseGlob(p string) []globElem {
+	out := make([]globElem, 0, len(p))
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; c {
+		case '\\':
+			if i+1 < len(p) {
+				i++
+				out = append(out, globElem{kind: 'l', lit: p[i]})
+			}
+		case '*', '?':
+			out = append(out, globElem{kind: c})
+		default:
+			out = append(out, globElem{kind: 'l', lit: c})
+		}
+	}
+	return out
+}
+
+// globMatch matches s against a :matches pattern. Wildcards take as little
+// as possible, left to right (RFC 5229 section 3.2); "?" is one octet, as
+// in Pigeonhole. A memo of failed states bounds the work to
+// len(pattern)*len(s).
+func globMatch(pattern, s string, fold bool, capture bool) ([]string, bool) {
+	g := &globber{pat: parseGlob(pattern), s: s, fold: fold}
+	stars := 0
+	for _, e := range g.pat {
+		if e.kind != 'l' {
+			stars++
+		}
+	}
+	if stars > 1 {
+		g.failed = make([]uint64, ((len(g.pat)+1)*(len(s)+1)+63)/64)
+	}
+	if capture {
+		g.caps = make([]string, 0, stars)
+	}
+	if !g.match(0, 0) {
+		return nil, false
+	}
+	return g.caps, true
+}
+
+type globber struct {
+	pat    []globElem
+	s      string
+	fold   bool
+	caps   []string
+	failed []uint64
+}
+
+func (g *globber) eq(a, b byte) bool {
+	if a == b {
+		return true
+	}
+	if g.fold {
+		if a >= 'A' && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if b >= 'A' && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		return a == b
+	}
+	return false
+}
+
+func (g *globber) match(pi, si int) bool {
+	for pi < len(g.pat) && g.pat[pi].kind != '*' {
+		e := g.pat[pi]
+		if si >= len(g.s) || (e.kind == 'l' && !g.eq(e.lit, g.s[si])) {
+			return false
+		}
+		if e.kind == '?' && g.caps != nil {
+			g.caps = append(g.caps, g.s[si:si+1])
+		}
+		pi++
+		si++
+	}
+	if pi == len(g.pat) {
+		return si == len(g.s)
+	}
+	key := pi*(len(g.s)+1) + si
+	if g.failed != nil && g.failed[key/64]&(1<<(key%64)) != 0 {
+		return false
+	}
+	ncap := len(g.caps)
+	for end := si; end <= len(g.s); end++ {
+		if g.caps != nil {
+			g.caps = append(g.caps[:ncap], g.s[si:end])
+		}
+		if g.match(pi+1, end) {
+			return true
+		}
+	}
+	if g.caps != nil {
+		g.caps = g.caps[:ncap]
+	}
+	if g.failed != nil {
+		g.failed[key/64] |= 1 << (key % 64)
+	}
+	return false
+}

@@ -1,0 +1,119 @@
+package sieve
+
+import (
+	"net/url"
+	"strings"
+)
+
+// enotify (RFC 5435) with the mailto method (RFC 5436).
+
+func notifySpecs() []*Spec {
+	return []*Spec{
+		{Name: "notify", Ext: "enotify", Tags: []TagDef{{Name: "from", Param: TString},
+			{Name: "importance", Param: TString}, {Name: "options", Param: TStringList},
+			{Name: "message", Param: TString}}, Args: []ValType{TString}, Check: checkNotify, Run: runNotify},
+		{Name: "valid_notify_method", Ext: "enotify", IsTest: true, Args: []ValType{TStringList},
+			Eval: func(r *Runtime, n *Node) (bool, error) {
+				for _, u := range r.Strings(n.Args[0]) {
+					if _, ok := parseMailtoURI(u); !ok {
+						return false, nil
+					}
+				}
+				return true, nil
+			}},
+		{Name: "notify_method_capability", Ext: "enotify", IsTest: true, Tags: tags(matchTags),
+			Args: []ValType{TString, TString, TStringList}, Check: func(c *Compiler, n *Node) { c.compileMatch(n, 2) },
+			Eval: evalNotifyCapability},
+	}
+}
+
+// parseMailtoURI returns the recipients of a mailto: URI.
+func parseMailtoURI(u string) ([]string, bool) {
+	scheme, rest, ok := strings.Cut(u, ":")
+	if !ok || !strings.EqualFold(scheme, "mailto") {
+		return nil, false
+	}
+	to, query, _ := strings.Cut(rest, "?")
+	var rcpts []string
+	if to != "" {
+		dec, err := url.PathUnescape(to)
+		if err != nil {
+			return nil, false
+		}
+		for _, a := range strings.Split(dec, ",") {
+			n, ok := normalizeRedirect(strings.TrimSpace(a))
+			if !ok {
+				return nil, false
+			}
+			rcpts = append(rcpts, n)
+		}
+	}
+	if query != "" {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return nil, false
+		}
+		for k, vs := range q {
+			if strings.EqualFold(k, "to") {
+				for _, v := range vs {
+					for _, a := range strings.Split(v, ",") {
+						n, ok := normalizeRedirect(strings.TrimSpace(a))
+						if !ok {
+							return nil, false
+						}
+						rcpts = append(rcpts, n)
+					}
+				}
+			}
+		}
+	}
+	return rcpts, len(rcpts) > 0
+}
+
+func checkNotify(c *Compiler, n *Node) {
+	m := n.Args[0].Str()
+	if c.ConstString(m) {
+		if _, ok := parseMailtoURI(m); !ok {
+			c.Errorf(n.Args[0].Pos, "invalid notify method '%s'", m)
+		}
+	}
+	if v := n.TagValue("importance"); v != nil && c.ConstString(v.Str()) {
+		if s := v.Str(); s != "1" && s != "2" && s != "3" {
+			c.Errorf(v.Pos, "invalid :importance value '%s' for notify command", s)
+		}
+	}
+	if v := n.TagValue("from"); v != nil && c.ConstString(v.Str()) {
+		if _, ok := normalizeRedirect(v.Str()); !ok {
+			c.Errorf(v.Pos, "invalid :from address '%s' for notify command", v.Str())
+		}
+	}
+}
+
+func runNotify(r *Runtime, n *Node) error {
+	m := r.String(n.Args[0])
+	if _, ok := parseMailtoURI(m); !ok {
+		return r.errorf(n.Pos, "invalid notify method '%s'", m)
+	}
+	imp := r.String(n.TagValue("importance"))
+	if imp == "" {
+		imp = "2"
+	}
+	nt := &Notify{Method: m, From: r.String(n.TagValue("from")), Importance: imp,
+		Options: r.Strings(n.TagValue("options")), Message: r.String(n.TagValue("message"))}
+	if nt.Message == "" {
+		subj := fieldValues(r.msg.header, "Subject", true)
+		from := fieldValues(r.msg.header, "From", true)
+		nt.Message = strings.Join(append(from[:min(1, len(from))], subj[:min(1, len(subj))]...), ": ")
+	}
+	return r.AddAction(n, &Action{Kind: ActNotify, Notify: nt}, false)
+}
+
+func evalNotifyCapability(r *Runtime, n *Node) (bool, error) {
+	if _, ok := parseMailtoURI(r.String(n.Args[0])); !ok {
+		return false, nil
+	}
+	if !strings.EqualFold(r.String(n.Args[1]), "online") {
+		return false, nil
+	}
+	return r.matchValues(n, []string{"maybe"}, n.Args[2].Strs)
+}

@@ -1,0 +1,307 @@
+package sieve
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned by an IncludeResolver for a missing script.
+var ErrNotFound = errors.New("sieve: script not found")
+
+// IncludeResolver finds scripts named by the include command (RFC 6609).
+// global selects the :global location (Pigeonhole's sieve_global) instead
+// of the user's :personal one. id identifies the script for :once and for
+// loop detection (a path, for instance).
+type IncludeResolver interface {
+	Include(name string, global bool) (src []byte, id string, err error)
+}
+
+// Options configure compilation and the run-time limits of a script. The
+// zero value gives Pigeonhole's defaults.
+type Options struct {
+	// Name names the script in error messages.
+	Name string
+	// Extensions lists the capabilities scripts may require; nil means the
+	// Pigeonhole defaults (no editheader, spamtest, vacation-seconds...).
+	Extensions []string
+	// Extra adds non-standard extensions (used by the test suite).
+	Extra []*Extension
+	// Include resolves include commands; nil makes include an error.
+	Include IncludeResolver
+
+	MaxScriptSize   int // bytes; default 1 MiB (sieve_max_script_size)
+	MaxNesting      int // block/test nesting; default 32
+	MaxActions      int // default 32 (sieve_max_actions)
+	MaxRedirects    int // default 4 (sieve_max_redirects)
+	MaxIncludeDepth int // default 10 (sieve_include_max_nesting_depth)
+	MaxIncludes     int // default 255 (sieve_include_max_includes)
+	MaxVariableSize int // bytes; default 4096 (sieve_variables_max_variable_size)
+	MaxVariables    int // per scope; default 255 (sieve_variables_max_scope_size)
+	MaxRegexLen     int // bytes of one pattern; default 8192
+	MaxSteps        int // commands+tests evaluated per run; default 1_000_000
+
+	// RecipientDelimiter separates user and detail (subaddress); each
+	// character is a delimiter. Default "+".
+	RecipientDelimiter string
+
+	// Vacation periods (RFC 5230/6131). Defaults: min 1 day, max 90 days,
+	// default 7 days.
+	VacationMinPeriod, VacationMaxPeriod, VacationDefaultPeriod time.Duration
+	// VacationUseOriginalRecipient and friends follow the Pigeonhole
+	// settings of the same names.
+	VacationUseOriginalRecipient bool
+	VacationDontCheckRecipient   bool
+	VacationSendFromRecipient    bool
+
+	// Spam/virus test configuration (RFC 5235, Pigeonhole settings
+	// sieve_spamtest_* and sieve_virustest_*).
+	SpamTest, VirusTest ScoreConfig
+
+	// EditheaderProtected lists headers editheader may not touch, in
+	// addition to Received and Auto-Submitted. EditheaderMaxHeaderSize
+	// bounds one added header (default 2048).
+	EditheaderProtected     []string
+	EditheaderMaxHeaderSize int
+	EditheaderForbidAdd     []string
+	EditheaderForbidDelete  []string
+
+	// UserEmail is the user's own address (sieve_user_email).
+	UserEmail string
+	// RedirectEnvelopeFrom is Pigeonhole's sieve_redirect_envelope_from.
+	RedirectEnvelopeFrom string
+}
+
+// ScoreConfig describes where spamtest/virustest find their score.
+type ScoreConfig struct {
+	StatusHeader     string // "Header-Name[: regexp]"
+	StatusType       string // "score", "strlen" or "text"
+	MaxHeader        string // "Header-Name[: regexp]"
+	MaxValue         string
+	TextValues       [11]string // index 0..10 for StatusType "text"
+	TextValueDefined [11]bool
+}
+
+func (o *Options) withDefaults() Options {
+	d := *o
+	def := func(p *int, v int) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	def(&d.MaxScriptSize, 1<<20)
+	def(&d.MaxNesting, 32)
+	def(&d.MaxActions, 32)
+	def(&d.MaxRedirects, 4)
+	def(&d.MaxIncludeDepth, 10)
+	def(&d.MaxIncludes, 255)
+	def(&d.MaxVariableSize, 4096)
+	def(&d.MaxVariables, 255)
+	def(&d.MaxRegexLen, 8192)
+	def(&d.MaxSteps, 1000000)
+	def(&d.EditheaderMaxHeaderSize, 2048)
+	if d.RecipientDelimiter == "" {
+		d.RecipientDelimiter = "+"
+	}
+	if d.VacationMinPeriod == 0 {
+		d.VacationMinPeriod = 24 * time.Hour
+	}
+	if d.VacationMaxPeriod == 0 {
+		d.VacationMaxPeriod = 90 * 24 * time.Hour
+	}
+	if d.VacationDefaultPeriod == 0 {
+		d.VacationDefaultPeriod = 7 * 24 * time.Hour
+	}
+	return d
+}
+
+// enabled reports whether the capability may be required.
+func (o *Options) enabled(ext string) bool {
+	for _, x := range o.Extra {
+		if x.Name == ext {
+			return true
+		}
+	}
+	if o.Extensions == nil {
+		return knownExtensions[ext]
+	}
+	if _, ok := knownExtensions[ext]; !ok {
+		return false
+	}
+	for _, e := range o.Extensions {
+		if e == ext {
+			return true
+		}
+	}
+	return strings.HasPrefix(ext, "comparator-i;") // the built-in comparators
+}
+
+// SetExtensions applies a Pigeonhole sieve_extensions value: a list of
+// names, or "+name"/"-name" changes to the current set.
+func (o *Options) SetExtensions(v string) {
+	cur := map[string]bool{}
+	for name, on := range knownExtensions {
+		if o.Extensions == nil && on {
+			cur[name] = true
+		}
+	}
+	for _, e := range o.Extensions {
+		cur[e] = true
+	}
+	fields := strings.Fields(v)
+	relative := len(fields) > 0 && (fields[0][0] == '+' || fields[0][0] == '-')
+	if !relative {
+		cur = map[string]bool{}
+	}
+	for _, f := range fields {
+		switch f[0] {
+		case '+':
+			cur[f[1:]] = true
+		case '-':
+			delete(cur, f[1:])
+		default:
+			cur[f] = true
+		}
+	}
+	o.Extensions = []string{}
+	for name := range cur {
+		o.Extensions = append(o.Extensions, name)
+	}
+}
+
+// Set applies one Pigeonhole plugin setting by its name (e.g.
+// "sieve_max_actions", "sieve_spamtest_status_header"). Unknown keys are
+// an error; an empty value resets a setting to its default.
+func (o *Options) Set(key, value string) error {
+	num := func(p *int) error {
+		if value == "" {
+			*p = 0
+			return nil
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 {
+			return fmt.Errorf("sieve: %s: invalid number %q", key, value)
+		}
+		*p = n
+		return nil
+	}
+	dur := func(p *time.Duration) error {
+		d, err := parsePeriod(value)
+		if err != nil {
+			return fmt.Errorf("sieve: %s: %v", key, err)
+		}
+		*p = d
+		return nil
+	}
+	yes := func(p *bool) error { *p = value == "yes" || value == "true"; return nil }
+	if strings.HasPrefix(key, "sieve_spamtest_") || strings.HasPrefix(key, "sieve_virustest_") {
+		return o.setScore(key, value)
+	}
+	switch key {
+	case "sieve_extensions":
+		o.SetExtensions(value)
+	case "sieve_max_script_size":
+		return num(&o.MaxScriptSize)
+	case "sieve_max_actions":
+		return num(&o.MaxActions)
+	case "sieve_max_redirects":
+		return num(&o.MaxRedirects)
+	case "sieve_include_max_nesting_depth":
+		return num(&o.MaxIncludeDepth)
+	case "sieve_include_max_includes":
+		return num(&o.MaxIncludes)
+	case "sieve_variables_max_variable_size":
+		return num(&o.MaxVariableSize)
+	case "sieve_variables_max_scope_size":
+		return num(&o.MaxVariables)
+	case "recipient_delimiter":
+		o.RecipientDelimiter = value
+	case "sieve_vacation_min_period":
+		return dur(&o.VacationMinPeriod)
+	case "sieve_vacation_max_period":
+		return dur(&o.VacationMaxPeriod)
+	case "sieve_vacation_default_period":
+		return dur(&o.VacationDefaultPeriod)
+	case "sieve_vacation_use_original_recipient":
+		return yes(&o.VacationUseOriginalRecipient)
+	case "sieve_vacation_dont_check_recipient":
+		return yes(&o.VacationDontCheckRecipient)
+	case "sieve_vacation_send_from_recipient":
+		return yes(&o.VacationSendFromRecipient)
+	case "sieve_editheader_protected":
+		o.EditheaderProtected = strings.Fields(value)
+	case "sieve_editheader_forbid_add":
+		o.EditheaderForbidAdd = strings.Fields(value)
+	case "sieve_editheader_forbid_delete":
+		o.EditheaderForbidDelete = strings.Fields(value)
+	case "sieve_editheader_max_header_size":
+		return num(&o.EditheaderMaxHeaderSize)
+	case "sieve_user_email":
+		o.UserEmail = value
+	case "sieve_redirect_envelope_from":
+		o.RedirectEnvelopeFrom = value
+	default:
+		return fmt.Errorf("sieve: unknown setting %q", key)
+	}
+	return nil
+}
+
+func (o *Options) setScore(key, value string) error {
+	sc := &o.SpamTest
+	rest := strings.TrimPrefix(key, "sieve_spamtest_")
+	if strings.HasPrefix(key, "sieve_virustest_") {
+		sc, rest = &o.VirusTest, strings.TrimPrefix(key, "sieve_virustest_")
+	}
+	switch rest {
+	case "status_header":
+		sc.StatusHeader = value
+	case "status_type":
+		sc.StatusType = value
+	case "max_header":
+		sc.MaxHeader = value
+	case "max_value":
+		sc.MaxValue = value
+	default:
+		if i, ok := strings.CutPrefix(rest, "text_value"); ok {
+			n, err := strconv.Atoi(i)
+			if err != nil || n < 0 || n > 10 {
+				return fmt.Errorf("sieve: unknown setting %q", key)
+			}
+			sc.TextValues[n], sc.TextValueDefined[n] = value, value != ""
+			return nil
+		}
+		return fmt.Errorf("sieve: unknown setting %q", key)
+	}
+	return nil
+}
+
+// parsePeriod parses Dovecot time intervals: "7d", "1h", "30 secs", "0".
+func parsePeriod(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("invalid interval %q", v)
+	}
+	unit := strings.ToLower(strings.TrimSpace(v[i:]))
+	mult := time.Second
+	switch {
+	case unit == "" || strings.HasPrefix(unit, "s"):
+	case strings.HasPrefix(unit, "mi") || unit == "m":
+		mult = time.Minute
+	case strings.HasPrefix(unit, "h"):
+		mult = time.Hour
+	case strings.HasPrefix(unit, "d"):
+		mult = 24 * time.Hour
+	case strings.HasPrefix(unit, "w"):
+		mult = 7 * 24 * time.Hour
+	default:
+		return 0, fmt.Errorf("invalid interval %q", v)
+	}
+	return time.Duration(n) * mult, nil
+}

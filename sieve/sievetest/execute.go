@@ -1,0 +1,188 @@
+package sievetest
+
+import (
+	"strings"
+
+	"github.com/gomilter/gomilter/internal/mailmsg"
+	"github.com/gomilter/gomilter/sieve"
+)
+
+// execute performs the collected result on the in-memory mail store and
+// SMTP sink, as Pigeonhole's testsuite does for test_result_execute.
+func (s *suite) execute(r *sieve.Runtime) bool {
+	if s.result == nil {
+		return true
+	}
+	if s.executed {
+		return true
+	}
+	s.executed = true
+	env := r.Input().Envelope
+	ok := true
+	for _, a := range s.result.Actions {
+		if !s.executeOne(r, a, env) {
+			ok = false
+		}
+	}
+	for _, d := range s.result.Duplicates {
+		s.dups[d.ID] = true
+	}
+	return ok
+}
+
+func (s *suite) executeOne(r *sieve.Runtime, a *sieve.Action, env sieve.Envelope) bool {
+	msg := a.Message
+	if msg == nil {
+		msg = r.Message()
+	}
+	switch a.Kind {
+	case sieve.ActKeep:
+		s.store("INBOX", withFlags(msg, a.Flags))
+	case sieve.ActFileinto:
+		box := a.Mailbox
+		if strings.EqualFold(box, "INBOX") {
+			box = "INBOX"
+		}
+		if !s.mailboxes[box] {
+			if !a.Create {
+				return false
+			}
+			s.mailboxes[box] = true
+		}
+		s.store(box, withFlags(msg, a.Flags))
+	case sieve.ActRedirect:
+		from := env.From
+		if v := r.Options().RedirectEnvelopeFrom; v != "" {
+			from = redirectFrom(v, env, r.Options())
+		}
+		s.smtp = append(s.smtp, sent{from: from, to: a.Address, msg: msg})
+	case sieve.ActReject, sieve.ActEreject:
+		if env.From != "" {
+			s.smtp = append(s.smtp, sent{from: "", to: env.From, msg: rejectMessage(a, env)})
+		}
+	case sieve.ActVacation:
+		if sieve.VacationSkipReason(a, s.result, env.To, r.Options()) == "" {
+			from := ""
+			if r.Options().VacationSendFromRecipient {
+				from = env.To
+			}
+			s.smtp = append(s.smtp, sent{from: from, to: a.Vacation.To, msg: vacationMessage(a, env, r.Options())})
+		}
+	case sieve.ActNotify:
+		s.smtp = append(s.smtp, notifyMessages(a, env)...)
+	}
+	return true
+}
+
+func (s *suite) store(box string, m *mailmsg.Message) {
+	s.folders[box] = append(s.folders[box], m)
+}
+
+func withFlags(m *mailmsg.Message, flags []string) *mailmsg.Message {
+	c := cloneMsg(m)
+	if len(flags) > 0 {
+		// Keep the flags visible to later tests through a pseudo header.
+		c.Header = append(c.Header, mailmsg.Field{Name: "X-Sieve-Flags", Value: " " + strings.Join(flags, " ")})
+	}
+	return c
+}
+
+func redirectFrom(v string, env sieve.Envelope, o *sieve.Options) string {
+	switch v {
+	case "sender":
+		return env.From
+	case "recipient":
+		return env.To
+	case "orig_recipient":
+		if env.OrigTo != "" {
+			return env.OrigTo
+		}
+		return env.To
+	case "user_email":
+		if o.UserEmail != "" {
+			return o.UserEmail
+		}
+		return env.To
+	case "postmaster":
+		return "postmaster@example.com"
+	case "<>":
+		return ""
+	}
+	return strings.Trim(v, "<>")
+}
+
+func field(name, value string) mailmsg.Field { return mailmsg.Field{Name: name, Value: " " + value} }
+
+func rejectMessage(a *sieve.Action, env sieve.Envelope) *mailmsg.Message {
+	return &mailmsg.Message{Header: []mailmsg.Field{
+		field("From", "Mail Delivery Subsystem <postmaster@example.com>"),
+		field("To", "<"+env.From+">"),
+		field("Subject", "Rejected: "+subjectOf(a.Message)),
+		field("Auto-Submitted", "auto-replied (rejected)"),
+		field("Content-Type", "text/plain; charset=utf-8"),
+	}, Body: []byte(crlf(a.Reason) + "\r\n")}
+}
+
+func subjectOf(m *mailmsg.Message) string {
+	if m == nil {
+		return ""
+	}
+	v, _ := m.Get("Subject")
+	return v
+}
+
+func crlf(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.ReplaceAll(s, "\n", "\r\n")
+}
+
+func vacationMessage(a *sieve.Action, env sieve.Envelope, o *sieve.Options) *mailmsg.Message {
+	v := a.Vacation
+	from := v.From
+	if from == "" {
+		from = "<" + env.To + ">"
+		if o.UserEmail != "" {
+			from = "<" + o.UserEmail + ">"
+		}
+	}
+	h := []mailmsg.Field{field("From", from), field("To", "<"+v.To+">"),
+		field("Subject", v.Subject), field("Auto-Submitted", "auto-replied (vacation)"),
+		field("Precedence", "bulk")}
+	if v.InReplyTo != "" {
+		h = append(h, field("In-Reply-To", v.InReplyTo), field("References", v.InReplyTo))
+	}
+	if v.MIME {
+		m := sieve.ParseMessage([]byte(v.Reason))
+		return &mailmsg.Message{Header: append(append(h, field("MIME-Version", "1.0")), m.Header...), Body: m.Body}
+	}
+	h = append(h, field("Content-Type", "text/plain; charset=utf-8"))
+	return &mailmsg.Message{Header: h, Body: []byte(crlf(v.Reason) + "\r\n")}
+}
+
+func notifyMessages(a *sieve.Action, env sieve.Envelope) []sent {
+	var out []sent
+	rcpts := mailtoRecipients(a.Notify.Method)
+	for _, to := range rcpts {
+		from := a.Notify.From
+		if from == "" {
+			from = "<" + env.To + ">"
+		}
+		m := &mailmsg.Message{Header: []mailmsg.Field{field("From", from), field("To", "<"+to+">"),
+			field("Subject", a.Notify.Message), field("Auto-Submitted", "auto-notified")},
+			Body: []byte("Notification of new message.\r\n")}
+		out = append(out, sent{from: "", to: to, msg: m})
+	}
+	return out
+}
+
+func mailtoRecipients(uri string) []string {
+	rest := uri[strings.IndexByte(uri, ':')+1:]
+	to, _, _ := strings.Cut(rest, "?")
+	var out []string
+	for _, a := range strings.Split(to, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}

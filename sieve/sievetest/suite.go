@@ -1,0 +1,210 @@
+// Package sievetest implements Pigeonhole's vnd.dovecot.testsuite Sieve
+// extension so the upstream .svtest files can run against package sieve.
+// It is test-only: the commands it adds (test, test_fail, test_set,
+// test_script_compile, test_result_execute...) are described in
+// Pigeonhole's tests/ directory and in our testsuites README.
+package sievetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gomilter/gomilter/internal/mailmsg"
+	"github.com/gomilter/gomilter/sieve"
+)
+
+// Outcome is the result of one test block.
+type Outcome struct {
+	Name   string
+	Passed bool
+	Reason string
+}
+
+// FileResult is the result of one .svtest file. Err is set when the file
+// failed to compile or aborted with a runtime error.
+type FileResult struct {
+	Path  string
+	Tests []Outcome
+	Err   error
+}
+
+// sent is a message produced by test_result_execute for SMTP.
+type sent struct {
+	from, to string
+	msg      *mailmsg.Message
+}
+
+// suite is the state of one .svtest run.
+type suite struct {
+	dir       string
+	settings  map[string]string
+	main      *sieve.Runtime
+	script    *sieve.Script
+	errs      []*sieve.Error
+	result    *sieve.Result
+	executed  bool
+	mailboxes map[string]bool
+	folders   map[string][]*mailmsg.Message
+	smtp      []sent
+	dups      map[string]bool
+	out       *FileResult
+	envDirty  bool
+}
+
+type failErr struct{ msg string }
+
+func (f *failErr) Error() string { return "test failed: " + f.msg }
+
+// DefaultMessage is the message tests see before any test_set "message".
+const DefaultMessage = "From: sender@example.com\r\nTo: recipient@example.org\r\nSubject: Frop!\r\n\r\nFriep!\r\n"
+
+// allExtensions enables every capability, as Pigeonhole's testsuite does.
+var allExtensions = []string{"fileinto", "reject", "ereject", "envelope", "encoded-character",
+	"copy", "body", "variables", "vacation", "vacation-seconds", "relational",
+	"comparator-i;ascii-numeric", "subaddress", "imap4flags", "date", "index", "editheader",
+	"mailbox", "include", "duplicate", "spamtest", "spamtestplus", "virustest", "environment",
+	"regex", "mime", "foreverypart", "extracttext", "enotify", "ihave"}
+
+// RunFile runs one .svtest file.
+func RunFile(ctx context.Context, path string) FileResult {
+	res := FileResult{Path: path}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	s := &suite{dir: filepath.Dir(path), settings: map[string]string{}, mailboxes: map[string]bool{"INBOX": true},
+		folders: map[string][]*mailmsg.Message{}, dups: map[string]bool{}, out: &res}
+	opts := s.options()
+	opts.Name = filepath.Base(path)
+	opts.Extra = []*sieve.Extension{s.extension()}
+	script, err := sieve.Compile(src, opts)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	in := &sieve.Input{Message: sieve.ParseMessage([]byte(DefaultMessage)),
+		Envelope: sieve.Envelope{From: "sender@example.com", To: "recipient@example.org"},
+		Now: time.Now(), Mailboxes: s, Duplicates: s}
+	s.main = script.NewRuntime(ctx, in)
+	if err := s.main.Exec(); err != nil {
+		res.Err = err
+	}
+	return res
+}
+
+// options builds compile options from the current settings.
+func (s *suite) options() sieve.Options {
+	o := sieve.Options{Extensions: append([]string(nil), allExtensions...), Include: dirResolver{s.dir}}
+	for k, v := range s.settings {
+		_ = o.Set(k, v)
+	}
+	return o
+}
+
+// dirResolver finds :personal scripts in included/ and :global ones in
+// included-global/ next to the test file (the upstream layout).
+type dirResolver struct{ dir string }
+
+func (d dirResolver) Include(name string, global bool) ([]byte, string, error) {
+	sub := "included"
+	if global {
+		sub = "included-global"
+	}
+	p := filepath.Join(d.dir, sub, name+".sieve")
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", sieve.ErrNotFound
+	}
+	return b, p, err
+}
+
+func (s *suite) MailboxExists(_ context.Context, name string) (bool, error) {
+	return s.mailboxes[name], nil
+}
+
+func (s *suite) Seen(_ context.Context, id string) (bool, error) { return s.dups[id], nil }
+
+// compile compiles a script file relative to the test directory.
+func (s *suite) compile(rel string) bool {
+	p := filepath.Join(s.dir, rel)
+	src, err := os.ReadFile(p)
+	s.errs, s.script = nil, nil
+	if err != nil {
+		s.errs = []*sieve.Error{{Msg: err.Error()}}
+		return false
+	}
+	o := s.options()
+	o.Name = strings.TrimSuffix(filepath.Base(rel), ".sieve")
+	sc, err := sieve.Compile(src, o)
+	if err != nil {
+		var ce *sieve.CompileError
+		if errors.As(err, &ce) {
+			s.errs = ce.Errors
+		} else {
+			s.errs = []*sieve.Error{{Msg: err.Error()}}
+		}
+		return false
+	}
+	s.script = sc
+	return true
+}
+
+// run runs the compiled script on the current message and envelope.
+func (s *suite) run(appendResult bool) bool {
+	if s.script == nil {
+		return false
+	}
+	in := *s.main.Input()
+	in.Message = s.main.Message()
+	res, err := s.script.Run(s.main.Context(), &in)
+	s.errs = nil
+	if err != nil {
+		s.errs = res.Errors
+	}
+	if appendResult && s.result != nil {
+		s.result.Actions = append(explicit(s.result.Actions), res.Actions...)
+		s.result.Duplicates = append(s.result.Duplicates, res.Duplicates...)
+		s.result.Message = res.Message
+	} else {
+		s.result = res
+	}
+	s.executed = false
+	return err == nil
+}
+
+func explicit(acts []*sieve.Action) []*sieve.Action {
+	var out []*sieve.Action
+	for _, a := range acts {
+		if !a.Implicit {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// actionName is the name Pigeonhole gives an action in results.
+func actionName(a *sieve.Action) string {
+	switch a.Kind {
+	case sieve.ActFileinto:
+		return "store"
+	case sieve.ActEreject:
+		return "reject"
+	}
+	return string(a.Kind)
+}
+
+func (s *suite) fail(msg string) error { return &failErr{msg: msg} }
+
+func fmtErrs(errs []*sieve.Error) string {
+	var b strings.Builder
+	for _, e := range errs {
+		fmt.Fprintf(&b, "%s; ", e)
+	}
+	return b.String()
+}

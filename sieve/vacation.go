@@ -1,0 +1,144 @@
+package sieve
+
+import (
+	"strings"
+	"time"
+)
+
+// vacation (RFC 5230) and vacation-seconds (RFC 6131).
+
+func vacationSpecs() []*Spec {
+	return []*Spec{{Name: "vacation", Ext: "vacation", Tags: []TagDef{
+		{Name: "days", Param: TNumber, Group: "period"},
+		{Name: "seconds", Param: TNumber, Group: "period", Ext: "vacation-seconds"},
+		{Name: "subject", Param: TString}, {Name: "from", Param: TString},
+		{Name: "addresses", Param: TStringList}, {Name: "mime"}, {Name: "handle", Param: TString}},
+		Args: []ValType{TString}, Check: checkVacation, Run: runVacation}}
+}
+
+func checkVacation(c *Compiler, n *Node) {
+	if f := n.TagValue("from"); f != nil && c.ConstString(f.Str()) {
+		if _, ok := normalizeRedirect(f.Str()); !ok {
+			c.Errorf(f.Pos, "specified :from address '%s' is invalid for vacation action", f.Str())
+		}
+	}
+	if a := n.TagValue("addresses"); a != nil {
+		for _, s := range a.Strs {
+			if c.ConstString(s) {
+				if _, ok := normalizeRedirect(s); !ok {
+					c.Errorf(a.Pos, "specified :addresses item '%s' is invalid for vacation action", s)
+				}
+			}
+		}
+	}
+}
+
+func (r *Runtime) vacationPeriod(n *Node) time.Duration {
+	var d time.Duration
+	switch {
+	case n.Tag("seconds"):
+		d = time.Duration(n.TagValue("seconds").Num) * time.Second
+		if d == 0 {
+			return 0 // RFC 6131: zero means always reply
+		}
+	case n.Tag("days"):
+		d = time.Duration(n.TagValue("days").Num) * 24 * time.Hour
+	default:
+		return r.opts.VacationDefaultPeriod
+	}
+	if d < r.opts.VacationMinPeriod {
+		d = r.opts.VacationMinPeriod
+	}
+	if r.opts.VacationMaxPeriod > 0 && d > r.opts.VacationMaxPeriod {
+		d = r.opts.VacationMaxPeriod
+	}
+	return d
+}
+
+func runVacation(r *Runtime, n *Node) error {
+	v := &Vacation{
+		To:        r.in.Envelope.From,
+		From:      r.String(n.TagValue("from")),
+		Subject:   r.String(n.TagValue("subject")),
+		Reason:    r.String(n.Args[0]),
+		MIME:      n.Tag("mime"),
+		Period:    r.vacationPeriod(n),
+		Handle:    r.String(n.TagValue("handle")),
+		Addresses: r.Strings(n.TagValue("addresses")),
+	}
+	if v.Subject == "" {
+		if subj := fieldValues(r.msg.header, "Subject", true); len(subj) > 0 && subj[0] != "" {
+			v.Subject = "Auto: " + subj[0]
+		} else {
+			v.Subject = "Automated reply"
+		}
+	}
+	if v.Handle == "" {
+		v.Handle = r.String(n.TagValue("subject")) + "\x00" + v.From + "\x00" + v.Reason
+		if v.MIME {
+			v.Handle += "\x00mime"
+		}
+	}
+	if ids := fieldValues(r.msg.header, "Message-ID", false); len(ids) > 0 {
+		v.InReplyTo = ids[0]
+	}
+	return r.AddAction(n, &Action{Kind: ActVacation, Vacation: v}, false)
+}
+
+// VacationSkipReason tells why no reply must be sent for the message and
+// the user's addresses, or "" if the reply may go out (RFC 5230 section
+// 4.5 plus Pigeonhole's checks). The caller still applies the period.
+func VacationSkipReason(a *Action, res *Result, rcpt string, opts *Options) string {
+	v := a.Vacation
+	msg := a.Message
+	sender := strings.ToLower(v.To)
+	if sender == "" {
+		return "null envelope sender"
+	}
+	local, _, _ := splitAddr(sender)
+	for _, p := range []string{"mailer-daemon", "listserv", "majordomo", "owner-"} {
+		if strings.HasPrefix(local, p) {
+			return "sender is a system address"
+		}
+	}
+	if strings.HasSuffix(local, "-request") {
+		return "sender is a list request address"
+	}
+	for _, f := range fieldValues(msg.Header, "Auto-Submitted", false) {
+		if !strings.EqualFold(strings.TrimSpace(f), "no") {
+			return "message is auto-submitted"
+		}
+	}
+	for _, h := range []string{"List-Id", "List-Owner", "List-Unsubscribe", "List-Post", "List-Help", "List-Subscribe", "List-Archive"} {
+		if len(fieldValues(msg.Header, h, false)) > 0 {
+			return "message is from a mailing list"
+		}
+	}
+	for _, p := range fieldValues(msg.Header, "Precedence", false) {
+		switch strings.ToLower(strings.TrimSpace(p)) {
+		case "bulk", "list", "junk":
+			return "message has a bulk precedence"
+		}
+	}
+	own := append([]string{rcpt}, v.Addresses...)
+	if opts.UserEmail != "" {
+		own = append(own, opts.UserEmail)
+	}
+	if containsFold(own, sender) {
+		return "sender is the recipient"
+	}
+	if opts.VacationDontCheckRecipient {
+		return ""
+	}
+	for _, h := range []string{"To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc"} {
+		for _, raw := range fieldValues(msg.Header, h, false) {
+			addrs, _ := parseAddressList(raw)
+			for _, ad := range addrs {
+				if containsFold(own, ad) {
+					return ""
+				}
+			}
+		}
+	}
+	return "recipient not found in the message's addresses"
+}
