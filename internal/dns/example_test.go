@@ -22,7 +22,7 @@ func Example() {
 	srv.AddA("mail.example.org", "192.0.2.25")
 	srv.SetTimeout("_dmarc.slow.example")
 
-	r, err := dns.New(dns.Options{Servers: []string{srv.Addr()}, Timeout: 100 * time.Millisecond, Attempts: 1})
+	r, err := dns.New(dns.Options{Servers: []string{srv.Addr()}, Timeout: 250 * time.Millisecond, Attempts: 1})
 	if err != nil {
 		panic(err)
 	}

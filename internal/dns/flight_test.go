@@ -27,6 +27,11 @@ func TestSharedQueryOutlivesImpatientCaller(t *testing.T) {
 		_, err := r.LookupTXT(t.Context(), "slow.example.org")
 		patient <- err
 	}()
+	// Wait until the patient caller's query reached the server, so the
+	// impatient one joins it rather than starting its own.
+	for s.Queries() == 0 {
+		time.Sleep(time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 	defer cancel()
 	if _, err := r.LookupTXT(ctx, "slow.example.org"); !errors.Is(err, context.DeadlineExceeded) {

@@ -58,6 +58,9 @@ func netError(err error, name string) error {
 	var e *Error
 	if errors.As(err, &e) {
 		de.Err = e.Kind.Error()
+		if e.Cause != nil {
+			de.Err += ": " + e.Cause.Error()
+		}
 		de.IsTimeout = e.Timeout()
 	}
 	de.IsNotFound = IsNotFound(err)

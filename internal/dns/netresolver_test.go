@@ -19,7 +19,10 @@ func TestNetResolver(t *testing.T) {
 	s.AddA("mx.example.org", "192.0.2.1")
 	s.AddPTR("192.0.2.1", "mx.example.org")
 	s.SetTimeout("slow.example.org")
-	n := dns.NetResolver{R: newResolver(t, s, dns.Options{Timeout: 30 * time.Millisecond, Attempts: 1})}
+	n := dns.NetResolver{R: newResolver(t, s, dns.Options{})}
+	// A short timeout only where a timeout is wanted, so a loaded machine
+	// cannot turn the other lookups into timeouts.
+	fast := dns.NetResolver{R: newResolver(t, s, dns.Options{Timeout: 30 * time.Millisecond, Attempts: 1})}
 	ctx := t.Context()
 
 	if txt, err := n.LookupTXT(ctx, "example.org"); err != nil || len(txt) != 1 {
@@ -44,7 +47,7 @@ func TestNetResolver(t *testing.T) {
 		{"slow.example.org", false, true},
 	}
 	for _, tc := range tests {
-		_, err := n.LookupTXT(ctx, tc.name)
+		_, err := fast.LookupTXT(ctx, tc.name)
 		de, ok := err.(*net.DNSError) // libraries use a plain type assertion
 		if !ok {
 			t.Errorf("LookupTXT(%s) err = %T %v, want *net.DNSError", tc.name, err, err)
