@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -194,3 +195,5 @@ func (r *recorder) callList() []string {
 	defer r.mu.Unlock()
 	return append([]string(nil), r.calls...)
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
