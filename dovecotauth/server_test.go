@@ -240,10 +240,10 @@ func TestLogin(t *testing.T) {
 func TestProtocolViolationsClose(t *testing.T) {
 	_, addr := startServer(t, newMem(t), Options{})
 	for _, line := range []string{
-		"AUTH\t1\tPLAIN\tnologin",             // no service=
-		"AUTH\t1\tANONYMOUS\tservice=smtp",     // not offered
-		"AUTH\t0\tPLAIN\tservice=smtp",         // id 0
-		"BOGUS\tline",                          // unknown command
+		"AUTH\t1\tPLAIN\tnologin",          // no service=
+		"AUTH\t1\tANONYMOUS\tservice=smtp", // not offered
+		"AUTH\t0\tPLAIN\tservice=smtp",     // id 0
+		"BOGUS\tline",                      // unknown command
 		"AUTH\t1\tPLAIN\tservice=smtp\tresp=" + strings.Repeat("A", 20000), // too long
 	} {
 		tc := dial(t, addr)
