@@ -32,7 +32,7 @@ type Compiler struct {
 	name     string
 	script   *Script
 	loops    int             // foreverypart nesting
-	stack    map[string]bool // include ids being compiled (loop detection)
+	stack    map[string]*Script // include ids being compiled (cycles reuse them)
 	depth    int             // include depth
 	count    *int            // includes compiled so far, shared across the tree
 	reported map[string]bool
@@ -43,10 +43,10 @@ type Compiler struct {
 func Compile(src []byte, opts Options) (*Script, error) {
 	o := opts.withDefaults()
 	n := 0
-	return compile(src, &o, opts.Name, opts.Name, map[string]bool{}, 0, &n)
+	return compile(src, &o, opts.Name, opts.Name, map[string]*Script{}, 0, &n)
 }
 
-func compile(src []byte, o *Options, name, id string, stack map[string]bool, depth int, count *int) (*Script, error) {
+func compile(src []byte, o *Options, name, id string, stack map[string]*Script, depth int, count *int) (*Script, error) {
 	if len(src) > o.MaxScriptSize {
 		return nil, &CompileError{Errors: []*Error{{Pos: Pos{1, 1}, Script: name,
 			Msg: fmt.Sprintf("script is too large (max %d bytes)", o.MaxScriptSize)}}}
@@ -62,7 +62,7 @@ func compile(src []byte, o *Options, name, id string, stack map[string]bool, dep
 	c := &Compiler{opts: o, reg: newRegistry(o), required: map[string]bool{}, name: name,
 		stack: stack, depth: depth, count: count, reported: map[string]bool{}}
 	c.script = &Script{name: name, id: id, opts: *o, required: c.required, includes: map[string]*Script{}}
-	stack[id] = true
+	stack[id] = c.script
 	defer delete(stack, id)
 	cmds := c.block(ast, true)
 	if len(c.errs) > 0 {

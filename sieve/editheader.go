@@ -44,27 +44,20 @@ func checkDeleteheader(c *Compiler, n *Node) {
 	c.compileMatch(n, 1)
 }
 
-// validHeaderValue allows folding (CRLF followed by white space) but no
-// bare line breaks or NULs.
-func validHeaderValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case 0:
-			return false
-		case '\r', '\n':
-			j := i + 1
-			if v[i] == '\r' {
-				if j >= len(v) || v[j] != '\n' {
-					return false
-				}
-				j++
-			}
-			if j >= len(v) || (v[j] != ' ' && v[j] != '\t') {
-				return false
-			}
+// validHeaderValue refuses NUL; line breaks are turned into folding.
+func validHeaderValue(v string) bool { return !strings.ContainsRune(v, 0) }
+
+// foldValue makes every line break a fold (CRLF + white space) and drops
+// trailing line breaks.
+func foldValue(v string) string {
+	v = strings.TrimRight(strings.ReplaceAll(v, "\r\n", "\n"), "\n")
+	lines := strings.Split(v, "\n")
+	for i := 1; i < len(lines); i++ {
+		if lines[i] == "" || (lines[i][0] != ' ' && lines[i][0] != '\t') {
+			lines[i] = "\t" + lines[i]
 		}
 	}
-	return true
+	return strings.Join(lines, "\r\n")
 }
 
 func (r *Runtime) headerProtected(name string, deleting bool) bool {
@@ -101,7 +94,7 @@ func runAddheader(r *Runtime, n *Node) error {
 	if len(name)+len(val)+2 > r.opts.EditheaderMaxHeaderSize {
 		return r.errorf(n.Pos, "addheader action: header field '%s' is too large", name)
 	}
-	f := mailmsg.Field{Name: name, Value: " " + encodeHeaderValue(val)}
+	f := mailmsg.Field{Name: name, Value: " " + encodeHeaderValue(foldValue(val))}
 	h := make([]mailmsg.Field, 0, len(r.msg.header)+1)
 	if n.Tag("last") {
 		h = append(append(h, r.msg.header...), f)

@@ -62,8 +62,10 @@ func checkInclude(c *Compiler, n *Node) {
 	if id == "" {
 		id = key
 	}
-	if c.stack[id] {
-		c.Errorf(n.Pos, "circular include of script '%s'", name)
+	if s := c.stack[id]; s != nil {
+		// A cycle: reuse the script being compiled; running it again while
+		// it is active is refused at run time unless :once stops it.
+		n.data = &includeData{key: key, script: s}
 		return
 	}
 	if s, ok := c.script.includes[key]; ok {
@@ -104,6 +106,11 @@ func runInclude(r *Runtime, n *Node) error {
 		return nil
 	}
 	r.once[d.script.id] = true
+	if r.active[d.script.id] {
+		return r.errorf(n.Pos, "circular include of script '%s'", d.script.name)
+	}
+	r.active[d.script.id] = true
+	defer delete(r.active, d.script.id)
 	if r.incDepth+1 > r.opts.MaxIncludeDepth {
 		return r.errorf(n.Pos, "include nesting too deep (max %d)", r.opts.MaxIncludeDepth)
 	}

@@ -228,7 +228,7 @@ func scale(score, max, top float64, percent, text bool) string {
 		if score == 0 {
 			return "1"
 		}
-		return strconv.Itoa(int(score / 10 * (top - 1)) + 1)
+		return strconv.Itoa(int(score/10*(top-1)) + 1)
 	}
 	if score <= 0 {
 		return "1"

@@ -61,6 +61,7 @@ type Runtime struct {
 	res        *Result
 	flags      []string
 	once       map[string]bool
+	active     map[string]bool
 	incDepth   int
 	nincludes  int
 	part       *mimePart // current foreverypart part
@@ -94,7 +95,7 @@ func (s *Script) NewRuntime(ctx context.Context, in *Input) *Runtime {
 	o := s.opts
 	r := &Runtime{ctx: ctx, root: s, script: s, opts: &o, in: in,
 		global: map[string]string{}, regexCache: map[string]*regexp.Regexp{},
-		res: &Result{}, once: map[string]bool{}, Ext: map[string]any{}}
+		res: &Result{}, once: map[string]bool{}, active: map[string]bool{s.id: true}, Ext: map[string]any{}}
 	r.now = in.Now
 	if r.now.IsZero() {
 		r.now = time.Now()
@@ -152,6 +153,12 @@ func (r *Runtime) Result() *Result { return r.res }
 
 // ResetResult starts a fresh result (test_result_reset).
 func (r *Runtime) ResetResult() { r.res = &Result{} }
+
+// SetResult replaces the result collected so far.
+func (r *Runtime) SetResult(res *Result) { r.res = res }
+
+// ImplicitKeepFlags returns the flags an implicit keep would set now.
+func (r *Runtime) ImplicitKeepFlags() []string { return r.implicitFlags() }
 
 // Input returns the input of the run.
 func (r *Runtime) Input() *Input { return r.in }
@@ -276,3 +283,6 @@ func lowerAll(ss []string) []string {
 	}
 	return out
 }
+
+// SetFlags replaces the internal imap4flags variable.
+func (r *Runtime) SetFlags(f []string) { r.flags = append([]string(nil), f...) }

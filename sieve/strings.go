@@ -134,6 +134,9 @@ func (r *Runtime) lookupVar(name string) (string, bool) {
 }
 
 func (r *Runtime) namespaceVar(parts []string) (string, bool) {
+	if strings.EqualFold(parts[0], "global") && len(parts) == 2 && r.script.required["include"] {
+		return r.global[strings.ToLower(parts[1])], true
+	}
 	if strings.EqualFold(parts[0], "env") && len(parts) >= 2 && r.script.required["vnd.dovecot.environment"] {
 		v, _ := r.environment(strings.ToLower(strings.Join(parts[1:], ".")))
 		return v, true

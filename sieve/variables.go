@@ -53,6 +53,9 @@ type setData struct{ mods []string }
 
 func checkSet(c *Compiler, n *Node) {
 	name := n.Args[0].Str()
+	if g, ok := strings.CutPrefix(strings.ToLower(name), "global."); ok && c.required["include"] {
+		name = g
+	}
 	if !validVarName(name) {
 		c.Errorf(n.Args[0].Pos, "invalid variable name '%s'", name)
 	}
@@ -75,6 +78,10 @@ func runSet(r *Runtime, n *Node) error {
 
 // SetVar assigns a variable, enforcing the size limits.
 func (r *Runtime) SetVar(p Pos, name, val string) error {
+	if g, ok := strings.CutPrefix(name, "global."); ok {
+		r.global[g] = truncateUTF8(val, r.opts.MaxVariableSize)
+		return nil
+	}
 	if _, exists := r.vars.local[name]; !exists && !r.vars.globals[name] && len(r.vars.local) >= r.opts.MaxVariables {
 		return r.errorf(p, "too many variables (max %d)", r.opts.MaxVariables)
 	}

@@ -10,27 +10,31 @@ import (
 // execute performs the collected result on the in-memory mail store and
 // SMTP sink, as Pigeonhole's testsuite does for test_result_execute.
 func (s *suite) execute(r *sieve.Runtime) bool {
-	if s.result == nil {
-		return true
-	}
-	if s.executed {
-		return true
-	}
-	s.executed = true
+	res := r.Result()
 	env := r.Input().Envelope
 	ok := true
-	for _, a := range s.result.Actions {
-		if !s.executeOne(r, a, env) {
+	acts := res.Actions
+	if s.execIdx > len(acts) {
+		s.execIdx = 0
+	}
+	kept := false
+	for _, a := range acts[s.execIdx:] {
+		if !s.executeOne(r, res, a, env) {
 			ok = false
 		}
+		kept = kept || a.Implicit
 	}
-	for _, d := range s.result.Duplicates {
+	s.execIdx = len(acts)
+	if !kept && !res.KeepCancelled() {
+		s.store("INBOX", withFlags(r.Message(), r.ImplicitKeepFlags()))
+	}
+	for _, d := range res.Duplicates {
 		s.dups[d.ID] = true
 	}
 	return ok
 }
 
-func (s *suite) executeOne(r *sieve.Runtime, a *sieve.Action, env sieve.Envelope) bool {
+func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action, env sieve.Envelope) bool {
 	msg := a.Message
 	if msg == nil {
 		msg = r.Message()
@@ -55,13 +59,15 @@ func (s *suite) executeOne(r *sieve.Runtime, a *sieve.Action, env sieve.Envelope
 		if v := r.Options().RedirectEnvelopeFrom; v != "" {
 			from = redirectFrom(v, env, r.Options())
 		}
-		s.smtp = append(s.smtp, sent{from: from, to: a.Address, msg: msg})
+		m := cloneMsg(msg)
+		m.Header = append([]mailmsg.Field{field("X-Sieve-Redirected-From", env.To)}, m.Header...)
+		s.smtp = append(s.smtp, sent{from: from, to: a.Address, msg: m})
 	case sieve.ActReject, sieve.ActEreject:
 		if env.From != "" {
 			s.smtp = append(s.smtp, sent{from: "", to: env.From, msg: rejectMessage(a, env)})
 		}
 	case sieve.ActVacation:
-		if sieve.VacationSkipReason(a, s.result, env.To, r.Options()) == "" {
+		if sieve.VacationSkipReason(a, res, env.To, r.Options()) == "" {
 			from := ""
 			if r.Options().VacationSendFromRecipient {
 				from = env.To

@@ -26,7 +26,8 @@ func (s *suite) extension() *sieve.Extension {
 		}),
 		cmd("test_set", []sieve.ValType{str, str}, s.runSet),
 		cmd("test_result_reset", nil, func(r *sieve.Runtime, n *sieve.Node) error {
-			s.result, s.executed, s.smtp = nil, false, nil
+			r.ResetResult()
+			s.execIdx, s.smtp = 0, nil
 			return nil
 		}),
 		cmd("test_result_print", nil, func(r *sieve.Runtime, n *sieve.Node) error { return nil }),
@@ -54,6 +55,12 @@ func (s *suite) extension() *sieve.Extension {
 			Args: []sieve.ValType{str, str}, Run: func(r *sieve.Runtime, n *sieve.Node) error { return nil }},
 		{Name: "test_message", Ext: extName, Tags: []sieve.TagDef{{Name: "smtp", Group: "src"},
 			{Name: "folder", Param: str, Group: "src"}}, Args: []sieve.ValType{num}, Run: s.runMessage},
+		{Name: "test_message", Ext: extName, IsTest: true, Tags: []sieve.TagDef{{Name: "smtp", Group: "src"},
+			{Name: "folder", Param: str, Group: "src"}}, Args: []sieve.ValType{num},
+			Eval: func(r *sieve.Runtime, n *sieve.Node) (bool, error) {
+				err := s.runMessage(r, n)
+				return err == nil, nil
+			}},
 		test("test_script_compile", []sieve.ValType{str}, func(r *sieve.Runtime, n *sieve.Node) (bool, error) {
 			return s.compile(r.String(n.Args[0])), nil
 		}),
@@ -133,10 +140,11 @@ func (s *suite) runMessage(r *sieve.Runtime, n *sieve.Node) error {
 }
 
 func (s *suite) evalMultiscript(r *sieve.Runtime, n *sieve.Node) (bool, error) {
-	s.result, s.executed = nil, false
+	r.ResetResult()
+	s.execIdx = 0
 	ok := true
 	for _, p := range r.Strings(n.Args[0]) {
-		if s.result != nil && s.result.KeepCancelled() {
+		if r.Result().KeepCancelled() {
 			break
 		}
 		if !s.compile(p) || !s.run(true) {
@@ -164,10 +172,8 @@ func (s *suite) evalError(r *sieve.Runtime, n *sieve.Node) (bool, error) {
 
 func (s *suite) evalResultAction(r *sieve.Runtime, n *sieve.Node) (bool, error) {
 	var names []string
-	if s.result != nil {
-		for _, a := range explicit(s.result.Actions) {
-			names = append(names, actionName(a))
-		}
+	for _, a := range explicit(r.Result().Actions) {
+		names = append(names, actionName(a))
 	}
 	if v := n.TagValue("index"); v != nil {
 		i := int(v.Num) - 1

@@ -46,8 +46,7 @@ type suite struct {
 	main      *sieve.Runtime
 	script    *sieve.Script
 	errs      []*sieve.Error
-	result    *sieve.Result
-	executed  bool
+	execIdx   int // actions before this index were executed already
 	mailboxes map[string]bool
 	folders   map[string][]*mailmsg.Message
 	smtp      []sent
@@ -90,7 +89,7 @@ func RunFile(ctx context.Context, path string) FileResult {
 	}
 	in := &sieve.Input{Message: sieve.ParseMessage([]byte(DefaultMessage)),
 		Envelope: sieve.Envelope{From: "sender@example.com", To: "recipient@example.org"},
-		Now: time.Now(), Mailboxes: s, Duplicates: s}
+		Now:      time.Now(), Mailboxes: s, Duplicates: s}
 	s.main = script.NewRuntime(ctx, in)
 	if err := s.main.Exec(); err != nil {
 		res.Err = err
@@ -162,20 +161,25 @@ func (s *suite) run(appendResult bool) bool {
 	}
 	in := *s.main.Input()
 	in.Message = s.main.Message()
-	res, err := s.script.Run(s.main.Context(), &in)
+	rt := s.script.NewRuntime(s.main.Context(), &in)
+	if appendResult {
+		rt.SetResult(s.main.Result())
+		rt.SetFlags(s.main.Flags())
+	} else {
+		s.execIdx = 0
+	}
+	err := rt.Exec()
 	s.errs = nil
 	if err != nil {
+		res, _ := rt.Finish(err)
 		s.errs = res.Errors
+		s.main.SetResult(res)
+		return false
 	}
-	if appendResult && s.result != nil {
-		s.result.Actions = append(explicit(s.result.Actions), res.Actions...)
-		s.result.Duplicates = append(s.result.Duplicates, res.Duplicates...)
-		s.result.Message = res.Message
-	} else {
-		s.result = res
-	}
-	s.executed = false
-	return err == nil
+	s.main.SetResult(rt.Result())
+	s.main.SetFlags(rt.Flags())
+	s.main.SetMessage(rt.Message())
+	return true
 }
 
 func explicit(acts []*sieve.Action) []*sieve.Action {
