@@ -41,7 +41,7 @@ type Options struct {
 	// Registerer receives the gomilter_dns_* metrics; nil means none.
 	Registerer prometheus.Registerer
 	// Now is the clock used for cache expiry; nil means time.Now. Tests
-	// inject a fake clock here.
+	// inject a fake clock here; it must be safe for concurrent use.
 	Now func() time.Time
 }
 
@@ -164,6 +164,12 @@ func (r *Resolver) exchangeOne(ctx context.Context, m *mdns.Msg, srv string) (*m
 	q := m.Copy()
 	q.Id = mdns.Id()
 	resp, err := r.roundTrip(ctx, "udp", q, srv)
+	if err == nil && resp.Rcode == mdns.RcodeFormatError && stripEDNS(q) {
+		// A server without EDNS0 support answers FORMERR: ask again
+		// without the OPT record (RFC 6891 section 7).
+		q.Id = mdns.Id()
+		resp, err = r.roundTrip(ctx, "udp", q, srv)
+	}
 	if err == nil && resp.Truncated {
 		q.Id = mdns.Id()
 		resp, err = r.roundTrip(ctx, "tcp", q, srv)
@@ -196,6 +202,13 @@ func (r *Resolver) roundTrip(ctx context.Context, network string, q *mdns.Msg, s
 		return nil, fmt.Errorf("server %s answered another question", srv)
 	}
 	return resp, nil
+}
+
+// stripEDNS removes the OPT record from q and reports whether it had one.
+func stripEDNS(q *mdns.Msg) bool {
+	n := len(q.Extra)
+	q.Extra = slices.DeleteFunc(q.Extra, func(rr mdns.RR) bool { return rr.Header().Rrtype == mdns.TypeOPT })
+	return len(q.Extra) != n
 }
 
 func sameQuestion(q, resp *mdns.Msg) bool {
