@@ -92,17 +92,7 @@ func (c *cache) put(k cacheKey, a answer, now time.Time) {
 	}
 }
 
-// len returns the number of entries, expired ones included.
-func (c *cache) len() int {
-	if c == nil {
-		return 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ll.Len()
-}
-
-// Flush empties the cache (e.g. after a configuration reload).
+// flush empties the cache (e.g. after a configuration reload).
 func (c *cache) flush() {
 	if c == nil {
 		return

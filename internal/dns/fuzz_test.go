@@ -52,3 +52,52 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAnswer feeds arbitrary upstream responses to the code that walks
+// them (miekg parses the wire format; the CNAME walk and TTL logic are
+// ours): no panic, only records of the asked type, bounded TTLs.
+func FuzzAnswer(f *testing.F) {
+	seed := func(m *mdns.Msg) {
+		b, err := m.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	m := newQuery("www.example.org.", mdns.TypeA)
+	m.Response = true
+	for _, s := range []string{
+		"www.example.org. 300 IN CNAME web.example.org.",
+		"web.example.org. 60 IN CNAME www.example.org.",
+		"web.example.org. 30 IN A 192.0.2.1",
+		"www.example.org. 10 IN TXT \"x\"",
+	} {
+		rr, _ := mdns.NewRR(s)
+		m.Answer = append(m.Answer, rr)
+	}
+	seed(m)
+	nx := newQuery("nope.example.org.", mdns.TypeTXT)
+	nx.Rcode = mdns.RcodeNameError
+	soa, _ := mdns.NewRR(". 60 IN SOA ns.example. host.example. 1 3600 600 86400 30")
+	nx.Ns = append(nx.Ns, soa)
+	seed(nx)
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		resp := new(mdns.Msg)
+		if resp.Unpack(wire) != nil || len(resp.Question) != 1 {
+			return
+		}
+		q := resp.Question[0]
+		rrs, _, ttl := followChain(resp, q.Name, q.Qtype)
+		for _, rr := range rrs {
+			if rr.Header().Rrtype != q.Qtype {
+				t.Fatalf("followChain returned a %s for a %s question", typeName(rr.Header().Rrtype), typeName(q.Qtype))
+			}
+		}
+		if ttl < 0 || ttl > maxPositiveTTL {
+			t.Fatalf("TTL %v out of bounds", ttl)
+		}
+		if neg, _ := negativeTTL(resp); neg < 0 || neg > maxNegativeTTL {
+			t.Fatalf("negative TTL %v out of bounds", neg)
+		}
+	})
+}

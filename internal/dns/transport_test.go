@@ -101,6 +101,16 @@ func TestExchange(t *testing.T) {
 	if m.Id != id || m.IsEdns0() != nil {
 		t.Errorf("Exchange modified the caller's message")
 	}
+	if _, err := r.Exchange(t.Context(), new(mdns.Msg)); err == nil {
+		t.Errorf("Exchange of a message without a question succeeded")
+	}
+	s.SetTimeout("slow.example.org")
+	fast := newResolver(t, s, dns.Options{Timeout: 30 * time.Millisecond, Attempts: 1})
+	slow := new(mdns.Msg)
+	slow.SetQuestion("slow.example.org.", mdns.TypeA)
+	if _, err := fast.Exchange(t.Context(), slow); !dns.IsTemporary(err) {
+		t.Errorf("Exchange(timeout) err = %v, want temporary", err)
+	}
 	nx := new(mdns.Msg)
 	nx.SetQuestion("nope.example.org.", mdns.TypeA)
 	if resp, err := r.Exchange(t.Context(), nx); err != nil || resp.Rcode != mdns.RcodeNameError {
