@@ -78,7 +78,7 @@ func extractAddr(item string) string {
 		if k := strings.LastIndexByte(inner, ':'); k >= 0 && strings.HasPrefix(strings.TrimSpace(inner), "@") {
 			inner = inner[k+1:] // source route
 		}
-		return strings.TrimSpace(inner)
+		return strings.Join(strings.Fields(inner), "")
 	}
 	return strings.Join(strings.Fields(item), "")
 }
@@ -136,4 +136,14 @@ var addressHeaders = map[string]bool{
 	"mail-from": true, "original-recipient": true, "envelope-to": true, "x-original-to": true,
 	"apparently-to": true, "errors-to": true, "x-envelope-to": true, "x-delivered-to": true,
 	"content-disposition": false,
+}
+
+// FirstAddress returns the first address of an address-list header value,
+// or "".
+func FirstAddress(v string) string {
+	addrs, _ := parseAddressList(v)
+	if len(addrs) == 0 || !strings.Contains(addrs[0], "@") {
+		return ""
+	}
+	return addrs[0]
 }

@@ -31,10 +31,10 @@ type Compiler struct {
 	errs     []*Error
 	name     string
 	script   *Script
-	loops    int             // foreverypart nesting
+	loops    int                // foreverypart nesting
 	stack    map[string]*Script // include ids being compiled (cycles reuse them)
-	depth    int             // include depth
-	count    *int            // includes compiled so far, shared across the tree
+	depth    int                // include depth
+	count    *int               // includes compiled so far, shared across the tree
 	reported map[string]bool
 }
 

@@ -104,7 +104,7 @@ func (s *suite) runSet(r *sieve.Runtime, n *sieve.Node) error {
 	env := &r.Input().Envelope
 	switch item {
 	case "message":
-		r.SetMessage(sieve.ParseMessage([]byte(val)))
+		setMessage(r, sieve.ParseMessage([]byte(val)))
 	case "envelope.from":
 		env.From = strings.Trim(val, "<>")
 	case "envelope.to":
@@ -126,7 +126,7 @@ func (s *suite) runMessage(r *sieve.Runtime, n *sieve.Node) error {
 			return s.fail("no outgoing SMTP message with index " + strconv.Itoa(idx))
 		}
 		m := s.smtp[idx]
-		r.SetMessage(m.msg)
+		setMessage(r, m.msg)
 		r.Input().Envelope.From, r.Input().Envelope.To = m.from, m.to
 		return nil
 	}
@@ -135,8 +135,35 @@ func (s *suite) runMessage(r *sieve.Runtime, n *sieve.Node) error {
 	if idx >= len(msgs) {
 		return s.fail("no message with index " + strconv.Itoa(idx) + " in folder " + box)
 	}
-	r.SetMessage(msgs[idx])
+	setMessage(r, msgs[idx])
 	return nil
+}
+
+// setMessage replaces the message and derives the envelope from it the way
+// Pigeonhole's testsuite does: recipient from Envelope-To or To, sender
+// from Return-Path, Sender or From.
+func setMessage(r *sieve.Runtime, m *mailmsg.Message) {
+	r.SetMessage(m)
+	first := func(names ...string) string {
+		for _, n := range names {
+			if v, ok := m.Get(n); ok {
+				if a := sieve.FirstAddress(v); a != "" {
+					return a
+				}
+			}
+		}
+		return ""
+	}
+	env := &r.Input().Envelope
+	env.To = first("Envelope-To", "To")
+	if env.To == "" {
+		env.To = "recipient@example.com"
+	}
+	env.From = first("Return-Path", "Sender", "From")
+	if env.From == "" {
+		env.From = "sender@example.com"
+	}
+	env.OrigTo, env.Auth = env.To, ""
 }
 
 func (s *suite) evalMultiscript(r *sieve.Runtime, n *sieve.Node) (bool, error) {
