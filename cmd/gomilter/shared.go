@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/gomilter/gomilter/internal/config"
 	"github.com/gomilter/gomilter/internal/dns"
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,12 +23,19 @@ func newSharedDeps(cfg *config.Config, reg prometheus.Registerer) (*sharedDeps, 
 }
 
 func newResolver(cfg *config.Config, reg prometheus.Registerer) (*dns.Resolver, error) {
-	return dns.New(dns.Options{
+	opts := dns.Options{
 		Servers:    cfg.DNS.Servers,
 		Timeout:    cfg.DNS.Timeout,
 		CacheSize:  cfg.DNS.CacheSize,
 		Registerer: reg,
-	})
+	}
+	r, err := dns.New(opts)
+	if errors.Is(err, dns.ErrNoServers) {
+		// No nameserver line in resolv.conf: like glibc, ask the local host.
+		opts.Servers = []string{"127.0.0.1:53"}
+		r, err = dns.New(opts)
+	}
+	return r, err
 }
 
 // Close releases what newSharedDeps opened.
