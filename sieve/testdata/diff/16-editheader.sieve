@@ -1,0 +1,3 @@
+require ["editheader", "fileinto"];
+addheader "X-Filtered" "yes";
+if header :is "X-Filtered" "yes" { fileinto "Edited"; }
