@@ -141,3 +141,14 @@ func TestForged(t *testing.T) {
 		t.Errorf("Forged with empty id matched something")
 	}
 }
+
+func TestClauses(t *testing.T) {
+	id, cl := Clauses(" lists.example.org; arc=none;\r\n  spf=pass (a;b) smtp.mfrom=x@y;\r\n dkim=pass reason=\"x;y\";")
+	want := []string{"arc=none", "spf=pass (a;b) smtp.mfrom=x@y", "dkim=pass reason=\"x;y\""}
+	if id != "lists.example.org" || !reflect.DeepEqual(cl, want) {
+		t.Errorf("Clauses = %q %q", id, cl)
+	}
+	if _, cl := Clauses(" mx; none"); cl != nil {
+		t.Errorf("Clauses(none) = %q", cl)
+	}
+}

@@ -154,3 +154,37 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// Clauses splits a field value at top-level ';' (outside comments and
+// quoted strings) without removing anything: the authserv-id part (with
+// any version) and each result clause, trimmed. ARC sealers copy the
+// clauses of their own A-R fields into the ARC-Authentication-Results.
+func Clauses(value string) (authservID string, clauses []string) {
+	if len(value) > maxField {
+		value = value[:maxField]
+	}
+	var parts []string
+	start := 0
+	for i := 0; i < len(value); i++ {
+		switch value[i] {
+		case '"':
+			if end, ok := skipQuoted(value, i); ok {
+				i = end - 1
+			}
+		case '(':
+			if end, ok := skipComment(value, i); ok {
+				i = end - 1
+			}
+		case ';':
+			parts = append(parts, value[start:i])
+			start = i + 1
+		}
+	}
+	parts = append(parts, value[start:])
+	for _, p := range parts[1:] {
+		if p = strings.Trim(p, " \t\r\n"); p != "" && !strings.EqualFold(p, "none") {
+			clauses = append(clauses, p)
+		}
+	}
+	return ID(value), clauses
+}
