@@ -1,0 +1,315 @@
+package userdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // PostgreSQL driver, registered as "postgres"
+)
+
+// SQLOptions tunes the connection pool and timeouts.
+type SQLOptions struct {
+	MaxOpenConns    int           // default 10
+	MaxIdleConns    int           // default 5
+	ConnMaxLifetime time.Duration // default 5m
+	// DialTimeout bounds a new connection (default 3s); QueryTimeout bounds
+	// each query (default 5s, below Postfix's 10 s auth timeout).
+	DialTimeout, QueryTimeout time.Duration
+	Logger                    *slog.Logger
+}
+
+func (o *SQLOptions) setDefaults() {
+	if o.MaxOpenConns <= 0 {
+		o.MaxOpenConns = 10
+	}
+	if o.MaxIdleConns <= 0 {
+		o.MaxIdleConns = 5
+	}
+	if o.ConnMaxLifetime <= 0 {
+		o.ConnMaxLifetime = 5 * time.Minute
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 3 * time.Second
+	}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// SQL is a passdb/userdb over MySQL/MariaDB or PostgreSQL driven by the
+// queries of a dovecot-sql.conf.ext.
+type SQL struct {
+	db   *sqlx.DB
+	conf *SQLConfig
+	opts SQLOptions
+	pass *preparedQuery
+	user *preparedQuery
+	iter *preparedQuery
+}
+
+// preparedQuery is a compiled template and its prepared statement.
+type preparedQuery struct {
+	tmpl *queryTemplate
+	mu   sync.Mutex
+	stmt *sqlx.Stmt
+}
+
+// OpenSQL connects (lazily: a database that is down at start-up yields
+// temporary failures until it is back) and prepares the queries.
+func OpenSQL(conf *SQLConfig, opts SQLOptions) (*SQL, error) {
+	opts.setDefaults()
+	driver, dsn, err := conf.dsn(opts)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("userdb: %w", err)
+	}
+	db.SetMaxOpenConns(opts.MaxOpenConns)
+	db.SetMaxIdleConns(opts.MaxIdleConns)
+	db.SetConnMaxLifetime(opts.ConnMaxLifetime)
+	s := &SQL{db: db, conf: conf, opts: opts}
+	ph := func(int) string { return "?" }
+	if conf.Driver == "pgsql" {
+		ph = func(i int) string { return "$" + strconv.Itoa(i) }
+	}
+	for _, q := range []struct {
+		text string
+		dst  **preparedQuery
+	}{{conf.PasswordQuery, &s.pass}, {conf.UserQuery, &s.user}, {conf.IterateQuery, &s.iter}} {
+		if q.text == "" {
+			continue
+		}
+		t, err := compileQuery(q.text, ph)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("userdb: query %q: %w", q.text, err)
+		}
+		*q.dst = &preparedQuery{tmpl: t}
+	}
+	return s, nil
+}
+
+// Close closes the prepared statements and the pool.
+func (s *SQL) Close() error {
+	for _, q := range []*preparedQuery{s.pass, s.user, s.iter} {
+		if q != nil && q.stmt != nil {
+			q.stmt.Close()
+		}
+	}
+	return s.db.Close()
+}
+
+// stmt prepares a query on first use (the database may be down at start).
+func (s *SQL) stmt(ctx context.Context, q *preparedQuery) (*sqlx.Stmt, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.stmt != nil {
+		return q.stmt, nil
+	}
+	st, err := s.db.PreparexContext(ctx, q.tmpl.sql)
+	if err != nil {
+		return nil, err
+	}
+	q.stmt = st
+	return st, nil
+}
+
+// dsn builds the driver name and DSN from the connect= settings.
+func (c *SQLConfig) dsn(o SQLOptions) (string, string, error) {
+	host := "localhost"
+	if len(c.Hosts) > 0 {
+		host = c.Hosts[0]
+	}
+	p := c.Connect
+	switch c.Driver {
+	case "mysql":
+		cfg := mysql.NewConfig()
+		cfg.User, cfg.Passwd, cfg.DBName = p["user"], p["password"], p["dbname"]
+		cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(host, cmpOr(p["port"], "3306"))
+		if strings.HasPrefix(host, "/") {
+			cfg.Net, cfg.Addr = "unix", host
+		}
+		cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = o.DialTimeout, o.QueryTimeout, o.QueryTimeout
+		cfg.Params = map[string]string{"charset": "utf8mb4"}
+		return "mysql", cfg.FormatDSN(), nil
+	case "pgsql":
+		u := url.URL{Scheme: "postgres", Host: net.JoinHostPort(host, cmpOr(p["port"], "5432")),
+			Path: "/" + p["dbname"]}
+		if p["user"] != "" {
+			u.User = url.UserPassword(p["user"], p["password"])
+		}
+		q := url.Values{"sslmode": {cmpOr(p["sslmode"], "disable")},
+			"connect_timeout": {strconv.Itoa(max(1, int(o.DialTimeout.Seconds())))}}
+		if strings.HasPrefix(host, "/") {
+			u.Host = ""
+			q.Set("host", host)
+		}
+		u.RawQuery = q.Encode()
+		return "postgres", u.String(), nil
+	}
+	return "", "", fmt.Errorf("userdb: unsupported driver %q", c.Driver)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// queryRows runs q for user and returns every row as column->value (NULLs
+// left out). Database errors become *TempError.
+func (s *SQL) queryRows(ctx context.Context, q *preparedQuery, user string, req RequestInfo, limit int) ([]map[string]string, error) {
+	args, err := q.tmpl.bind(req, user)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.QueryTimeout)
+	defer cancel()
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, &TempError{Err: err}
+	}
+	rows, err := st.QueryxContext(ctx, args...)
+	if err != nil {
+		return nil, &TempError{Err: err}
+	}
+	defer rows.Close()
+	var out []map[string]string
+	for rows.Next() {
+		if len(out) >= limit {
+			return nil, &TempError{Err: errors.New("query returned multiple matches")}
+		}
+		row, err := scanRow(rows)
+		if err != nil {
+			return nil, &TempError{Err: err}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, &TempError{Err: err}
+	}
+	return out, nil
+}
+
+func scanRow(rows *sqlx.Rows) (map[string]string, error) {
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(cols))
+	for i, c := range cols {
+		if vals[i].Valid {
+			m[strings.ToLower(c)] = vals[i].String
+		}
+	}
+	return m, nil
+}
+
+// Lookup implements PassDB with password_query: exactly one row, else
+// ErrNotFound (none) or a temporary error (several, as Dovecot).
+func (s *SQL) Lookup(ctx context.Context, user string, req RequestInfo) (Credentials, error) {
+	if s.pass == nil {
+		return Credentials{}, &TempError{Err: errors.New("no password_query configured")}
+	}
+	rows, err := s.queryRows(ctx, s.pass, user, req, 1)
+	if err != nil {
+		return Credentials{}, err
+	}
+	if len(rows) == 0 {
+		return Credentials{}, ErrNotFound
+	}
+	return credentialsFromRow(rows[0], s.conf.DefaultPassScheme), nil
+}
+
+func credentialsFromRow(row map[string]string, scheme string) Credentials {
+	c := Credentials{Password: row["password"], DefaultScheme: scheme, Fields: map[string]string{}}
+	if v, ok := row["user"]; ok {
+		c.User = v
+	} else if n, ok := row["username"]; ok {
+		c.User = n
+		if d := row["domain"]; d != "" && !strings.Contains(n, "@") {
+			c.User = n + "@" + d
+		}
+	}
+	if _, ok := row["nopassword"]; ok {
+		c.NoPassword = true
+	}
+	for k, v := range row {
+		switch k {
+		case "password", "user", "username", "domain", "nopassword":
+		default:
+			c.Fields[k] = v
+		}
+	}
+	return c
+}
+
+// LookupUser implements UserDB with user_query.
+func (s *SQL) LookupUser(ctx context.Context, user string, req RequestInfo) (User, error) {
+	if s.user == nil {
+		return User{}, &TempError{Err: errors.New("no user_query configured")}
+	}
+	rows, err := s.queryRows(ctx, s.user, user, req, 1)
+	if err != nil {
+		return User{}, err
+	}
+	if len(rows) == 0 {
+		return User{}, ErrNotFound
+	}
+	u := User{Fields: map[string]string{}}
+	for k, v := range rows[0] {
+		if k == "user" {
+			u.User = v
+			continue
+		}
+		u.Fields[k] = v
+	}
+	return u, nil
+}
+
+// Iterate implements Iterator with iterate_query (columns user, or
+// username + domain).
+func (s *SQL) Iterate(ctx context.Context, fn func(string) error) error {
+	if s.iter == nil {
+		return errors.New("userdb: no iterate_query configured")
+	}
+	rows, err := s.queryRows(ctx, s.iter, "", RequestInfo{}, 1<<20)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		c := credentialsFromRow(r, "")
+		if c.User == "" {
+			continue
+		}
+		if err := fn(c.User); err != nil {
+			return err
+		}
+	}
+	return nil
+}
