@@ -1,0 +1,152 @@
+package postfixtest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomilter/gomilter/internal/testenv"
+)
+
+// activeQueues are the queues a message passes through on its way out;
+// "hold" is left out on purpose (a held message never leaves by itself).
+var activeQueues = []string{"maildrop", "incoming", "active", "deferred"}
+
+// QueueLen counts the messages in the maildrop, incoming, active and
+// deferred queues. The hold queue is counted by HoldLen.
+func (i *Instance) QueueLen() int {
+	n := 0
+	for _, q := range activeQueues {
+		n += countFiles(filepath.Join(i.queueDir, q))
+	}
+	return n
+}
+
+// HoldLen counts the messages in the hold queue (e.g. quarantined by a
+// milter).
+func (i *Instance) HoldLen() int { return countFiles(filepath.Join(i.queueDir, "hold")) }
+
+// countFiles counts regular files under dir (queues hash into subdirs).
+func countFiles(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// WaitQueueEmpty waits until no message is on its way (hold excluded),
+// asking Postfix once to flush deferred mail if the queue does not drain by
+// itself; it fails tb after timeout with the queue listing.
+func (i *Instance) WaitQueueEmpty(tb testing.TB, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	flushAt := time.Now().Add(500 * time.Millisecond)
+	flushed := false
+	for {
+		if i.QueueLen() == 0 {
+			return
+		}
+		if !flushed && time.Now().After(flushAt) {
+			flushed = true
+			i.Flush(tb)
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("postfixtest: queue not empty after %v:\n%s", timeout, i.Postqueue(tb, "-p"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Flush runs "postqueue -f": deliver deferred mail now.
+func (i *Instance) Flush(tb testing.TB) {
+	tb.Helper()
+	if out, err := i.run(i.postqueue, "-c", i.confDir, "-f"); err != nil {
+		tb.Fatalf("postfixtest: postqueue -f: %v: %s", err, out)
+	}
+}
+
+// Postqueue runs "postqueue -c DIR args..." (e.g. "-p", "-j") and returns
+// its output.
+func (i *Instance) Postqueue(tb testing.TB, args ...string) string {
+	tb.Helper()
+	out, err := i.run(i.postqueue, append([]string{"-c", i.confDir}, args...)...)
+	if err != nil {
+		tb.Fatalf("postfixtest: postqueue %v: %v: %s", args, err, out)
+	}
+	return out
+}
+
+// WaitLog waits until a maillog line contains substr and returns the first
+// such line; it fails tb after timeout with the log's tail.
+func (i *Instance) WaitLog(tb testing.TB, substr string, timeout time.Duration) string {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, line := range strings.Split(i.Log(), "\n") {
+			if strings.Contains(line, substr) {
+				return line
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("postfixtest: no maillog line with %q after %v; log tail:\n%s", substr, timeout, tail(i.Log(), 40))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// LogLines returns the maillog lines containing substr.
+func (i *Instance) LogLines(substr string) []string {
+	var out []string
+	for _, line := range strings.Split(i.Log(), "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// Postconf runs "postconf -c DIR args..." and returns its output, e.g.
+// Postconf(t, "-h", "smtpd_milters") or Postconf(t, "-e", "k=v").
+func (i *Instance) Postconf(tb testing.TB, args ...string) string {
+	tb.Helper()
+	out, err := i.run(i.postconf, append([]string{"-c", i.confDir}, args...)...)
+	if err != nil {
+		tb.Fatalf("postfixtest: postconf %v: %v: %s", args, err, out)
+	}
+	return out
+}
+
+// Reload runs "postfix reload": new main.cf/master.cf settings take effect
+// for new processes.
+func (i *Instance) Reload(tb testing.TB) {
+	tb.Helper()
+	if out, err := i.run(i.postfix, "-c", i.confDir, "reload"); err != nil {
+		tb.Fatalf("postfixtest: postfix reload: %v: %s", err, out)
+	}
+}
+
+// Swaks runs swaks against the main smtpd: "--server SMTPAddr" comes first,
+// so args may name another server (a later --server wins in swaks).
+// It returns swaks' combined output and its error (non-zero exit when the
+// transaction failed), for the test to judge.
+func (i *Instance) Swaks(tb testing.TB, args ...string) (string, error) {
+	tb.Helper()
+	swaks := testenv.LookPath(tb, "swaks")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	all := append([]string{"--server", i.SMTPAddr(), "--helo", ClientHelo}, args...)
+	out, err := exec.CommandContext(ctx, swaks, all...).CombinedOutput()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		tb.Fatalf("postfixtest: swaks %v timed out", args)
+	}
+	return string(out), err
+}
