@@ -343,12 +343,16 @@ func (g *globber) match(pi, si int) bool {
 	if pi == len(g.pat) {
 		return si == len(g.s)
 	}
-	key := pi*(len(g.s)+1) + si
-	if g.failed != nil && g.failed[key/64]&(1<<(key%64)) != 0 {
-		return false
-	}
+	// The star at pi grows one octet at a time. "The rest cannot match
+	// with the star ending at e" does not depend on where the star began,
+	// so every end position tried is remembered as failed: each (star, end)
+	// pair is tried once, bounding the work to len(pattern)*len(s).
 	ncap := len(g.caps)
-	for end := si; end <= len(g.s); end++ {
+	end := si
+	for ; end <= len(g.s); end++ {
+		if g.isFailed(pi, end) {
+			break
+		}
 		if g.caps != nil {
 			g.caps = append(g.caps[:ncap], g.s[si:end])
 		}
@@ -359,8 +363,23 @@ func (g *globber) match(pi, si int) bool {
 	if g.caps != nil {
 		g.caps = g.caps[:ncap]
 	}
-	if g.failed != nil {
-		g.failed[key/64] |= 1 << (key % 64)
+	for e := si; e < end && e <= len(g.s); e++ {
+		g.setFailed(pi, e)
 	}
 	return false
+}
+
+func (g *globber) isFailed(pi, si int) bool {
+	if g.failed == nil {
+		return false
+	}
+	key := pi*(len(g.s)+1) + si
+	return g.failed[key/64]&(1<<(key%64)) != 0
+}
+
+func (g *globber) setFailed(pi, si int) {
+	if g.failed != nil {
+		key := pi*(len(g.s)+1) + si
+		g.failed[key/64] |= 1 << (key % 64)
+	}
 }

@@ -126,7 +126,7 @@ func (p *parser) command(depth int) (*astNode, error) {
 	if err := p.next(); err != nil {
 		return nil, err
 	}
-	if err := p.arguments(n, depth); err != nil {
+	if err := p.arguments(n, 0); err != nil {
 		return nil, err
 	}
 	switch p.tok.kind {

@@ -1,0 +1,220 @@
+package sieve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const testMsg = "From: Alice <alice@example.org>\r\nTo: bob+work@example.com\r\nSubject: Re: [proj] status\r\nX-Spam-Level: ******\r\nDate: Sat, 01 Jun 2002 10:00:00 +0200\r\n\r\nhello world\r\n"
+
+func run(t *testing.T, src string, opts Options) (*Result, error) {
+	t.Helper()
+	s, err := Compile([]byte(src), opts)
+	if err != nil {
+		return nil, err
+	}
+	return s.Run(context.Background(), &Input{Message: ParseMessage([]byte(testMsg)),
+		Envelope: Envelope{From: "alice@example.org", To: "bob+work@example.com"}})
+}
+
+func summary(res *Result) string {
+	var parts []string
+	for _, a := range res.Actions {
+		s := string(a.Kind)
+		switch a.Kind {
+		case ActFileinto:
+			s += ":" + a.Mailbox
+		case ActRedirect:
+			s += ":" + a.Address
+		case ActReject:
+			s += ":" + a.Reason
+		}
+		if len(a.Flags) > 0 {
+			s += fmt.Sprint(a.Flags)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ",")
+}
+
+func TestRunActions(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"implicit keep", `if false { discard; }`, "keep"},
+		{"fileinto", `require "fileinto"; fileinto "A";`, "fileinto:A"},
+		{"fileinto copy", `require ["fileinto","copy"]; fileinto :copy "A";`, "fileinto:A,keep"},
+		{"merged store", `require "fileinto"; keep; fileinto "INBOX"; fileinto "inbox";`, "keep"},
+		{"redirect dedup", `redirect "x@example.net"; redirect "X <x@example.net>";`, "redirect:x@example.net"},
+		{"subaddress", `require ["subaddress","fileinto"]; if address :detail "to" "work" { fileinto "W"; }`, "fileinto:W"},
+		{"matches vars", `require ["variables","fileinto"]; if header :matches "Subject" "*[*]*" { fileinto "${2}"; }`, "fileinto:proj"},
+		{"regex vars", `require ["regex","variables","fileinto"]; if header :regex "subject" "\\[([a-z]+)\\]" { fileinto "r-${1}"; }`, "fileinto:r-proj"},
+		{"relational", `require ["relational","comparator-i;ascii-numeric","fileinto"]; if header :count "eq" :comparator "i;ascii-numeric" "to" "1" { fileinto "one"; }`, "fileinto:one"},
+		{"flags", `require ["imap4flags"]; addflag ["\\Seen", "$X"]; removeflag "$X";`, "keep[\\Seen]"},
+		{"date", `require ["date","fileinto"]; if date :is :originalzone "date" "year" "2002" { fileinto "y"; }`, "fileinto:y"},
+		{"stop", `require "fileinto"; fileinto "a"; stop; fileinto "b";`, "fileinto:a"},
+		{"elsif chain", `require "fileinto"; if false {} elsif true { fileinto "b"; } else { fileinto "c"; }`, "fileinto:b"},
+		{"reject", `require "reject"; reject "no";`, "reject:no"},
+		{"body", `require ["body","fileinto"]; if body :contains "world" { fileinto "w"; }`, "fileinto:w"},
+		{"encoded-character", `require ["encoded-character","fileinto"]; fileinto "${hex:41 42}${unicode:43}";`, "fileinto:ABC"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := run(t, tc.src, Options{})
+			if err != nil {
+				t.Fatalf("run(%q) error: %v", tc.src, err)
+			}
+			if got := summary(res); got != tc.want {
+				t.Errorf("run(%q) = %s, want %s", tc.src, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	tests := []struct {
+		src, want string
+		line, col int
+	}{
+		{"keep", "expected ';'", 1, 5},
+		{"\n  frobnicate;", "unknown command 'frobnicate'", 2, 3},
+		{`fileinto "x";`, "unknown command 'fileinto'", 1, 1},
+		{`require "nosuch";`, "unknown Sieve capability", 1, 1},
+		{"if true {\n keep;\n", "expected '}'", 3, 1},
+		{`if header :bogus "a" "b" {}`, "unknown tagged argument ':bogus'", 1, 11},
+		{`if size 10 {}`, "requires either the :under or the :over", 1, 4},
+		{`if header "a" {}`, "expects 2 positional arguments", 1, 4},
+		{"\"unterminated", "end of file before end of quoted string", 1, 1},
+		{"/* open", "bracket comment", 1, 1},
+		{"keep; require \"fileinto\";", "require command can only be placed", 1, 7},
+		{`if header :is :contains "a" "b" {}`, "conflicts", 1, 15},
+		{`require "relational"; if header :value "xx" "a" "b" {}`, "invalid relational match", 1, 40},
+		{`require "regex"; if header :regex "a" "(" {}`, "invalid regular expression", 1, 39},
+		{"if true { if true { if true { keep; } } }", "nest", 1, 29},
+	}
+	for _, tc := range tests {
+		_, err := Compile([]byte(tc.src), Options{MaxNesting: 2})
+		var ce *CompileError
+		if !errors.As(err, &ce) {
+			t.Errorf("Compile(%q) = %v, want CompileError", tc.src, err)
+			continue
+		}
+		e := ce.Errors[0]
+		if !strings.Contains(e.Msg, tc.want) || e.Pos.Line != tc.line || e.Pos.Col != tc.col {
+			t.Errorf("Compile(%q) = %d:%d %q, want %d:%d containing %q", tc.src, e.Pos.Line, e.Pos.Col, e.Msg, tc.line, tc.col, tc.want)
+		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	many := strings.Repeat(`require "fileinto";`, 1) + func() string {
+		var b strings.Builder
+		for i := 0; i < 40; i++ {
+			fmt.Fprintf(&b, "fileinto \"f%d\";\n", i)
+		}
+		return b.String()
+	}()
+	tests := []struct {
+		name, src, want string
+	}{
+		{"actions", many, "total number of actions exceeds policy limit"},
+		{"redirects", `redirect "a@x.org"; redirect "b@x.org"; redirect "c@x.org"; redirect "d@x.org"; redirect "e@x.org";`, "number of redirect actions exceeds"},
+		{"reject conflict", `require ["reject","fileinto"]; fileinto "x"; reject "no";`, "conflicts with other action"},
+		{"steps", `require "variables"; ` + strings.Repeat(`if string :matches "${a}" "*a*a*a*a*a*b" { }`, 50), "CPU time limit"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := run(t, tc.src, Options{MaxSteps: 60})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("run = %v, want error containing %q", err, tc.want)
+			}
+			if summary(res) != "keep" || !res.ImplicitKeep {
+				t.Errorf("after runtime error actions = %s, want the implicit keep only", summary(res))
+			}
+		})
+	}
+}
+
+func TestHostileMatchIsBounded(t *testing.T) {
+	long := strings.Repeat("a", 5000)
+	start := time.Now()
+	if _, ok := globMatch(strings.Repeat("*a", 30)+"b", long, false, true); ok {
+		t.Fatal("pattern must not match")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf(":matches took %v; backtracking is not bounded", d)
+	}
+}
+
+func TestVariableSizeLimit(t *testing.T) {
+	src := `require ["variables","fileinto"]; set "a" "` + strings.Repeat("x", 100) + `"; set :length "n" "${a}"; fileinto "${n}";`
+	res, err := run(t, src, Options{MaxVariableSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(res); got != "fileinto:10" {
+		t.Errorf("variable not truncated: %s", got)
+	}
+}
+
+type mapResolver map[string]string
+
+func (m mapResolver) Include(name string, global bool) ([]byte, string, error) {
+	s, ok := m[name]
+	if !ok {
+		return nil, "", ErrNotFound
+	}
+	return []byte(s), name, nil
+}
+
+func TestInclude(t *testing.T) {
+	inc := mapResolver{
+		"spam": `require ["fileinto","variables","include"]; global "box"; fileinto "${box}"; return; fileinto "never";`,
+		"loop": `require "include"; include "loop";`,
+	}
+	src := `require ["include","variables"]; global "box"; set "box" "Junk"; include "spam"; include :once "spam"; include :optional "missing";`
+	res, err := run(t, src, Options{Include: inc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(res); got != "fileinto:Junk" {
+		t.Errorf("include result = %s", got)
+	}
+	if _, err := run(t, `require "include"; include "loop";`, Options{Include: inc}); err == nil || !strings.Contains(err.Error(), "circular") {
+		t.Errorf("include loop: %v, want circular include error", err)
+	}
+	if _, err := Compile([]byte(`require "include"; include "missing";`), Options{Include: inc}); err == nil {
+		t.Error("missing include compiled")
+	}
+}
+
+func TestCacheReloadsOnChange(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.sieve")
+	if err := os.WriteFile(p, []byte("keep;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := NewCache(Options{}, 0)
+	s1, err := c.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2, _ := c.Load(p); s2 != s1 {
+		t.Error("unchanged script was recompiled")
+	}
+	if err := os.WriteFile(p, []byte("discard; keep;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(p, future, future); err != nil {
+		t.Fatal(err)
+	}
+	s3, err := c.Load(p)
+	if err != nil || s3 == s1 {
+		t.Errorf("changed script not recompiled (err %v)", err)
+	}
+}
