@@ -51,7 +51,7 @@ func parseMessage(text string) *mailmsg.Message {
 }
 
 // suiteDir finds ../shared/testsuites/arc relative to the module root.
-func suiteDir(t *testing.T) string {
+func suiteDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -68,3 +68,8 @@ func suiteDir(t *testing.T) string {
 		dir = parent
 	}
 }
+
+type dnsTempErr struct{}
+
+func (*dnsTempErr) Error() string { return "timeout" }
+func (*dnsTempErr) Unwrap() error { return dns.ErrTemporary }

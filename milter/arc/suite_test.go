@@ -27,7 +27,7 @@ type validationScenario struct {
 var knownValidation = map[string]string{}
 
 // readScenarios decodes every YAML document of a suite file.
-func readScenarios[T any](t *testing.T, name string) []T {
+func readScenarios[T any](t testing.TB, name string) []T {
 	t.Helper()
 	f, err := os.Open(filepath.Join(suiteDir(t), name))
 	if err != nil {
