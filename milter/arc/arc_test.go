@@ -79,7 +79,7 @@ func TestSealRoundTrip(t *testing.T) {
 	}
 	der, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
 	r := mapDNS{
-		"ed._domainkey.one.example": "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(edKey.Public().(ed25519.PublicKey)),
+		"ed._domainkey.one.example":  "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(edKey.Public().(ed25519.PublicKey)),
 		"rsa._domainkey.two.example": "v=DKIM1; p=" + base64.StdEncoding.EncodeToString(der),
 	}
 	now := func() time.Time { return time.Unix(1700000000, 0) }
