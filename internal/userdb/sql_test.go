@@ -39,7 +39,7 @@ const PostfixAdminPasswordQuery = `SELECT mailbox.username AS user, mailbox.pass
 
 // TestDB is a throwaway database on the machine's MariaDB or PostgreSQL.
 type TestDB struct {
-	Name string
+	Name  string
 	Admin *sqlx.DB
 }
 
