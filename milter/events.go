@@ -325,6 +325,7 @@ func (s *session) abortTx(clearMacros bool) {
 // CONNECT follows, served by a fresh Milter.
 func (s *session) quitNC() error {
 	s.closeMilter()
+	s.state, s.tx = stateConn, txState{}
 	s.macros.reset()
 	s.connected = false
 	s.client = ""

@@ -15,8 +15,9 @@ import (
 // message on the connection: keep per-connection state (client, HELO) in
 // fields and reset per-message state in MailFrom or Abort.
 //
-// Every callback gets the connection's context, cancelled when the MTA
-// goes away or the server is closed. A returned error is logged once and
+// Every callback gets the connection's context, cancelled when the
+// connection ends (the MTA hanging up is noticed at the next read, since
+// the MTA waits for our reply) or the server is closed. A returned error is logged once and
 // answered with SMFIR_TEMPFAIL; a panic is recovered the same way (and
 // counted in gomilter_milter_panics_total). Never put an error's text in
 // a reply: use ReplyCode with fixed text instead.

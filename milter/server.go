@@ -98,6 +98,10 @@ func (o *Options) setDefaults() error {
 	return nil
 }
 
+// shutdownGrace is how long Shutdown waits, after its deadline closed the
+// connections, for the sessions' goroutines to return.
+const shutdownGrace = 2 * time.Second
+
 // Server accepts MTA connections and runs one session, with its own
 // Milter, per connection.
 type Server struct {
@@ -151,8 +155,8 @@ func (s *Server) Serve(l net.Listener) error {
 			if s.isClosing() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() { // e.g. EMFILE handled as temporary
+			var te interface{ Temporary() bool }
+			if errors.As(err, &te) && te.Temporary() { // EMFILE, ECONNABORTED: back off, go on
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 				time.Sleep(delay)
 				continue
@@ -249,7 +253,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		s.Close()
-		<-done
+		// Closed connections end their sessions at once unless a callback
+		// ignores its context; do not let such a callback hang shutdown.
+		select {
+		case <-done:
+		case <-time.After(shutdownGrace):
+			s.opts.Logger.Warn("milter shutdown: sessions still running after close (a callback ignores its context)")
+		}
 		return ctx.Err()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 )
 
 func dialNegotiate(t *testing.T, addr string) *tconn {
@@ -125,6 +126,13 @@ func TestMetricNames(t *testing.T) {
 	}
 	if len(mfs) != 6 {
 		t.Errorf("gathered %d metric families, want 6", len(mfs))
+	}
+	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 	}
 	for _, mf := range mfs {
 		n := mf.GetName()
