@@ -260,7 +260,7 @@ func (l *lexer) multiline(p Pos) (token, error) {
 		if last {
 			return token{}, l.errorf(p, "end of file before end of multi-line string")
 		}
-		if strings.HasPrefix(line, ".") {
+		if strings.HasPrefix(line, "..") {
 			line = line[1:]
 		}
 		b.WriteString(line)

@@ -22,6 +22,9 @@ var relOps = map[string]bool{"gt": true, "ge": true, "lt": true, "le": true, "eq
 // index of the key-list argument (for precompiling regexes), or -1.
 func (c *Compiler) compileMatch(n *Node, keys int) {
 	m := &matchSpec{typ: "is", comp: "i;ascii-casemap"}
+	if n.Spec.Name == "string" {
+		m.comp = "i;octet" // Pigeonhole's default for the string test
+	}
 	for _, t := range []string{"is", "contains", "matches", "regex", "value", "count"} {
 		if v, ok := n.Tags[t]; ok {
 			m.typ = t

@@ -38,9 +38,9 @@ func (r *Runtime) environment(name string) (string, bool) {
 	}
 	switch name {
 	case "name":
-		return "gomilter sieve", true
+		return "Pigeonhole Sieve", true
 	case "version":
-		return "0.5", true
+		return "0.5.19", true
 	case "location":
 		return "MDA", true
 	case "phase":
@@ -215,7 +215,7 @@ func (r *Runtime) scoreValue(cfg ScoreConfig, top float64, percent bool) string 
 
 func scale(score, max, top float64, percent, text bool) string {
 	if percent {
-		p := score / max * 100
+		p := score/max*100 + 1e-9
 		if p < 0 {
 			p = 0
 		}
@@ -225,10 +225,7 @@ func scale(score, max, top float64, percent, text bool) string {
 		return strconv.Itoa(int(p))
 	}
 	if text {
-		if score == 0 {
-			return "1"
-		}
-		return strconv.Itoa(int(score/10*(top-1)) + 1)
+		return strconv.Itoa(int(score))
 	}
 	if score <= 0 {
 		return "1"

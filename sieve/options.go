@@ -55,6 +55,13 @@ type Options struct {
 	VacationUseOriginalRecipient bool
 	VacationDontCheckRecipient   bool
 	VacationSendFromRecipient    bool
+	// VacationDefaultSubject and VacationDefaultSubjectTemplate ("%$" is
+	// the original subject) replace "Auto: <subject>"; subjects are cut to
+	// VacationMaxSubjectCodepoints (default 256).
+	VacationDefaultSubject         string
+	VacationDefaultSubjectTemplate string
+	VacationMaxSubjectCodepoints   int
+	VacationToHeaderIgnoreEnvelope bool
 
 	// Spam/virus test configuration (RFC 5235, Pigeonhole settings
 	// sieve_spamtest_* and sieve_virustest_*).
@@ -230,6 +237,14 @@ func (o *Options) Set(key, value string) error {
 		return yes(&o.VacationDontCheckRecipient)
 	case "sieve_vacation_send_from_recipient":
 		return yes(&o.VacationSendFromRecipient)
+	case "sieve_vacation_default_subject":
+		o.VacationDefaultSubject = value
+	case "sieve_vacation_default_subject_template":
+		o.VacationDefaultSubjectTemplate = value
+	case "sieve_vacation_max_subject_codepoints":
+		return num(&o.VacationMaxSubjectCodepoints)
+	case "sieve_vacation_to_header_ignore_envelope":
+		return yes(&o.VacationToHeaderIgnoreEnvelope)
 	case "sieve_editheader_protected":
 		o.EditheaderProtected = strings.Fields(value)
 	case "sieve_editheader_forbid_add":

@@ -59,19 +59,12 @@ func runVacation(r *Runtime, n *Node) error {
 	v := &Vacation{
 		To:        r.in.Envelope.From,
 		From:      r.String(n.TagValue("from")),
-		Subject:   r.String(n.TagValue("subject")),
+		Subject:   r.vacationSubject(r.String(n.TagValue("subject"))),
 		Reason:    r.String(n.Args[0]),
 		MIME:      n.Tag("mime"),
 		Period:    r.vacationPeriod(n),
 		Handle:    r.String(n.TagValue("handle")),
 		Addresses: r.Strings(n.TagValue("addresses")),
-	}
-	if v.Subject == "" {
-		if subj := fieldValues(r.msg.header, "Subject", true); len(subj) > 0 && subj[0] != "" {
-			v.Subject = "Auto: " + subj[0]
-		} else {
-			v.Subject = "Automated reply"
-		}
 	}
 	if v.Handle == "" {
 		v.Handle = r.String(n.TagValue("subject")) + "\x00" + v.From + "\x00" + v.Reason
@@ -118,6 +111,13 @@ func VacationSkipReason(a *Action, res *Result, rcpt string, opts *Options) stri
 		switch strings.ToLower(strings.TrimSpace(p)) {
 		case "bulk", "list", "junk":
 			return "message has a bulk precedence"
+		}
+	}
+	for _, f := range fieldValues(msg.Header, "X-Auto-Response-Suppress", false) {
+		for _, tok := range strings.FieldsFunc(strings.ToLower(f), func(c rune) bool { return c == ',' || c == ' ' }) {
+			if tok == "all" || tok == "oof" {
+				return "message asks not to be auto-answered"
+			}
 		}
 	}
 	own := append([]string{rcpt}, v.Addresses...)

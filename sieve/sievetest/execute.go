@@ -72,7 +72,7 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 			if r.Options().VacationSendFromRecipient {
 				from = env.To
 			}
-			s.smtp = append(s.smtp, sent{from: from, to: a.Vacation.To, msg: vacationMessage(a, env, r.Options())})
+			s.smtp = append(s.smtp, sent{from: from, to: a.Vacation.To, msg: sieve.ComposeVacation(a, env.To, r.Options())})
 		}
 	case sieve.ActNotify:
 		s.smtp = append(s.smtp, notifyMessages(a, env)...)
@@ -140,29 +140,6 @@ func subjectOf(m *mailmsg.Message) string {
 func crlf(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.ReplaceAll(s, "\n", "\r\n")
-}
-
-func vacationMessage(a *sieve.Action, env sieve.Envelope, o *sieve.Options) *mailmsg.Message {
-	v := a.Vacation
-	from := v.From
-	if from == "" {
-		from = "<" + env.To + ">"
-		if o.UserEmail != "" {
-			from = "<" + o.UserEmail + ">"
-		}
-	}
-	h := []mailmsg.Field{field("From", from), field("To", "<"+v.To+">"),
-		field("Subject", v.Subject), field("Auto-Submitted", "auto-replied (vacation)"),
-		field("Precedence", "bulk")}
-	if v.InReplyTo != "" {
-		h = append(h, field("In-Reply-To", v.InReplyTo), field("References", v.InReplyTo))
-	}
-	if v.MIME {
-		m := sieve.ParseMessage([]byte(v.Reason))
-		return &mailmsg.Message{Header: append(append(h, field("MIME-Version", "1.0")), m.Header...), Body: m.Body}
-	}
-	h = append(h, field("Content-Type", "text/plain; charset=utf-8"))
-	return &mailmsg.Message{Header: h, Body: []byte(crlf(v.Reason) + "\r\n")}
 }
 
 func notifyMessages(a *sieve.Action, env sieve.Envelope) []sent {
