@@ -67,8 +67,38 @@ func (s *Session) Auth(user, pass, mech string) error {
 	return s.c.Auth(a)
 }
 
-// Mail sends MAIL FROM:<from>.
-func (s *Session) Mail(from string) error { return s.c.Mail(from) }
+// Mail sends MAIL FROM:<from>, with BODY=8BITMIME when the server offers
+// it, and SMTPUTF8 only when the address needs it (net/smtp would add it
+// whenever offered, and Postfix then writes "with UTF8SMTP" into Received).
+func (s *Session) Mail(from string) error {
+	if strings.ContainsAny(from, "\r\n") {
+		return errors.New("postfixtest: CR or LF in MAIL FROM address")
+	}
+	cmd := "MAIL FROM:<" + from + ">"
+	if ok, _ := s.c.Extension("8BITMIME"); ok {
+		cmd += " BODY=8BITMIME"
+	}
+	if !isASCII(from) {
+		cmd += " SMTPUTF8"
+	}
+	id, err := s.c.Text.Cmd("%s", cmd)
+	if err != nil {
+		return err
+	}
+	s.c.Text.StartResponse(id)
+	defer s.c.Text.EndResponse(id)
+	_, _, err = s.c.Text.ReadResponse(250)
+	return err
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
 
 // Rcpt sends RCPT TO:<to>.
 func (s *Session) Rcpt(to string) error { return s.c.Rcpt(to) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -217,7 +218,7 @@ func (i *Instance) start() error {
 	i.masterPID = i.readMasterPID()
 	deadline := time.Now().Add(i.opts.StartTimeout)
 	for _, addr := range i.listenAddrs() {
-		if err := waitGreeting(addr, deadline); err != nil {
+		if err := waitListening(addr, deadline); err != nil {
 			return err
 		}
 	}
@@ -232,27 +233,36 @@ func (i *Instance) listenAddrs() []string {
 	return addrs
 }
 
-// waitGreeting polls addr until an SMTP 220 greeting arrives: the port
-// being bound is not enough, smtpd must be able to start.
-func waitGreeting(addr string, deadline time.Time) error {
-	var last error
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			buf := make([]byte, 512)
-			n, rerr := c.Read(buf)
-			c.Close()
-			if rerr == nil && strings.HasPrefix(string(buf[:n]), "220") {
+// waitListening polls /proc/net/tcp until addr is in LISTEN state.
+// master binds inet services itself before "postfix start" returns, and
+// spawns smtpd on the first connection; probing with a real connection
+// would start an SMTP session (and a milter connect, and log lines) that a
+// test did not ask for, so we look without touching.
+func waitListening(addr string, deadline time.Time) error {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return err
+	}
+	ip := ap.Addr().As4()
+	// /proc/net/tcp prints the address as a little-endian hex u32.
+	want := fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], ap.Port())
+	for {
+		b, err := os.ReadFile("/proc/net/tcp")
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			// f[1] local address, f[3] state; 0A is TCP_LISTEN.
+			if len(f) > 3 && f[1] == want && f[3] == "0A" {
 				return nil
 			}
-			last = fmt.Errorf("greeting %q, %v", buf[:n], rerr)
-		} else {
-			last = err
 		}
-		time.Sleep(20 * time.Millisecond)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nothing listens on %s", addr)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return fmt.Errorf("smtpd at %s not ready: %v", addr, last)
 }
 
 // run runs a Postfix command and returns its combined output. The output
