@@ -110,3 +110,54 @@ func CheckPublished(ctx context.Context, r TXTResolver, timeout time.Duration, n
 	}
 	return res
 }
+
+// KeyReport is what CheckKey found at <selector>._domainkey.<domain>.
+type KeyReport struct {
+	Name    string     // the queried name
+	Status  string     // match, mismatch, missing, temperror, or "published" when no key was given
+	Records []string   // the TXT records found
+	Record  *KeyRecord // the first record that parsed, if any
+	Problem string     // why a record did not parse
+}
+
+// CheckKey looks the key record up through r and, when pub is not nil,
+// says whether it publishes pub (the "gomilter dkim check" command).
+func CheckKey(ctx context.Context, r TXTResolver, selector, domain string, pub any) KeyReport {
+	rep := KeyReport{Name: selector + "._domainkey." + domain}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	txts, err := r.LookupTXT(ctx, rep.Name)
+	rep.Records = txts
+	switch {
+	case err != nil && isTemporary(err):
+		rep.Status, rep.Problem = checkTemp.String(), err.Error()
+		return rep
+	case err != nil || len(txts) == 0:
+		rep.Status, rep.Problem = checkMissing.String(), "no TXT record"
+		return rep
+	}
+	for _, t := range txts {
+		k, err := ParseKeyRecord(t)
+		if err != nil {
+			rep.Problem = err.Error()
+			continue
+		}
+		rep.Record, rep.Problem = k, ""
+		break
+	}
+	if rep.Record == nil {
+		rep.Status = checkMissing.String()
+		return rep
+	}
+	if pub == nil {
+		rep.Status = "published"
+		return rep
+	}
+	want, err := PublicKeyData(pub)
+	if err != nil {
+		rep.Status, rep.Problem = checkMismatch.String(), err.Error()
+		return rep
+	}
+	rep.Status = CheckPublished(ctx, r, 10*time.Second, rep.Name, want).String()
+	return rep
+}
