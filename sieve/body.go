@@ -16,6 +16,7 @@ func bodySpecs() []*Spec {
 
 func checkBody(c *Compiler, n *Node) {
 	c.compileMatch(n, 0)
+	n.match.noVars = true // RFC 5173: body never sets match variables
 	if n.match.typ == "count" || n.match.typ == "value" {
 		// Pigeonhole accepts these; the values are the body parts.
 		return
@@ -26,7 +27,9 @@ func evalBody(r *Runtime, n *Node) (bool, error) {
 	var vals []string
 	switch {
 	case n.Tag("raw"):
-		vals = []string{string(r.msg.body)}
+		if len(r.msg.body) > 0 {
+			vals = []string{string(r.msg.body)}
+		}
 	case n.Tag("content"):
 		types := r.Strings(n.TagValue("content"))
 		r.msg.tree().walk(func(p *mimePart) {
@@ -54,6 +57,8 @@ func contentMatches(p *mimePart, types []string) bool {
 		t = strings.ToLower(strings.TrimSpace(t))
 		main, sub, hasSub := strings.Cut(t, "/")
 		switch {
+		case strings.Count(t, "/") > 1:
+			continue
 		case t == "":
 			return true
 		case !hasSub && main == p.typ:

@@ -132,8 +132,11 @@ func (c *Compiler) require(a *astNode) {
 			continue
 		}
 		c.required[ext] = true
-		if ext == "spamtestplus" {
+		switch ext {
+		case "spamtestplus":
 			c.required["spamtest"] = true
+		case "vacation-seconds":
+			c.required["vacation"] = true
 		}
 		if ext == "foreverypart" || ext == "extracttext" {
 			if ext == "extracttext" && !c.required["foreverypart"] {

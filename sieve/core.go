@@ -219,10 +219,8 @@ func evalEnvelope(r *Runtime, n *Node) (bool, error) {
 			continue
 		}
 		if a == "" {
-			// The null reverse-path only matches as a whole (RFC 5228 5.4).
-			if part == "all" {
-				vals = append(vals, "")
-			}
+			// The null reverse-path is the empty string for every part.
+			vals = append(vals, "")
 			continue
 		}
 		if p, ok := addressPart(a, part, r.opts.RecipientDelimiter); ok {

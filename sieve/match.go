@@ -14,6 +14,8 @@ type matchSpec struct {
 	rel  string // gt ge lt le eq ne for value/count
 	comp string // i;octet, i;ascii-casemap, i;ascii-numeric
 	res  map[string]*regexp.Regexp
+
+	noVars bool // the test never sets match variables (body)
 }
 
 var relOps = map[string]bool{"gt": true, "ge": true, "lt": true, "le": true, "eq": true, "ne": true}
@@ -138,8 +140,9 @@ func (r *Runtime) matchOne(n *Node, v, rawKey string) (bool, error) {
 	case "value":
 		return relate(m.rel, compare(m.comp, v, k)), nil
 	case "matches":
-		caps, ok := globMatch(k, v, m.comp == "i;ascii-casemap", r.wantMatchVars())
-		if ok && r.wantMatchVars() {
+		want := r.wantMatchVars() && !m.noVars
+		caps, ok := globMatch(k, v, m.comp == "i;ascii-casemap", want)
+		if ok && want {
 			r.matchVals = append([]string{v}, caps...)
 		}
 		return ok, nil
@@ -166,7 +169,7 @@ func (r *Runtime) regexMatch(n *Node, rawKey, k, v string) (bool, error) {
 			}
 		}
 	}
-	if !r.wantMatchVars() {
+	if !r.wantMatchVars() || m.noVars {
 		return re.MatchString(v), nil
 	}
 	idx := re.FindStringSubmatchIndex(v)

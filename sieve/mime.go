@@ -48,13 +48,15 @@ func checkExtracttext(c *Compiler, n *Node) {
 }
 
 func runForeverypart(r *Runtime, n *Node) error {
-	cur := r.part
-	if cur == nil {
-		cur = r.msg.tree()
-	}
+	// The outermost loop starts at the message itself; a nested loop
+	// visits the parts below the current one (RFC 5703 section 3).
 	var parts []*mimePart
-	for _, c := range cur.children {
-		c.walk(func(p *mimePart) { parts = append(parts, p) })
+	if cur := r.part; cur == nil {
+		r.msg.tree().walk(func(p *mimePart) { parts = append(parts, p) })
+	} else {
+		for _, c := range cur.children {
+			c.walk(func(p *mimePart) { parts = append(parts, p) })
+		}
 	}
 	if r.loopDepth >= 8 {
 		return r.errorf(n.Pos, "foreverypart loops nested too deeply")

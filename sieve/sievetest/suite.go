@@ -89,7 +89,7 @@ func RunFile(ctx context.Context, path string) FileResult {
 	}
 	in := &sieve.Input{Message: sieve.ParseMessage([]byte(DefaultMessage)),
 		Envelope: sieve.Envelope{From: "sender@example.com", To: "recipient@example.org"},
-		Now:      time.Now(), Mailboxes: s, Duplicates: s}
+		Now:      time.Now(), Mailboxes: s, Duplicates: s, Environment: map[string]string{"location": "MS"}}
 	s.main = script.NewRuntime(ctx, in)
 	if err := s.main.Exec(); err != nil {
 		res.Err = err
