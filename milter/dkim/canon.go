@@ -270,21 +270,18 @@ func (b *bodyCanon) afterCR(c byte) {
 // Close finishes the body: a last line without CRLF gets one (RFC 6376),
 // an empty simple body becomes CRLF.
 func (b *bodyCanon) Close() {
-	if b.canon == Simple {
-		if len(b.line) > 0 && !b.blankline {
-			line := b.line
-			if line[len(line)-1] == '\r' {
-				line = line[:len(line)-1]
-			}
-			b.emit(line)
-			b.emit(crlf)
+	// blankline is false exactly when an unterminated line has content
+	// (part of it may already have been written).
+	if !b.blankline {
+		line := b.line
+		if b.canon == Simple && len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
 		}
-		if b.wrote == 0 {
-			b.emit(crlf)
-		}
-	} else if len(b.line) > 0 {
 		b.flushBlanks()
-		b.emit(b.line)
+		b.emit(line)
+		b.emit(crlf)
+	}
+	if b.canon == Simple && b.wrote == 0 {
 		b.emit(crlf)
 	}
 	b.line = b.line[:0]
