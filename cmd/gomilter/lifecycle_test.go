@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomilter/gomilter/internal/milterclient"
+	"github.com/gomilter/gomilter/milter"
+)
+
+const lifecycleMsg = "From: a@example.net\r\nTo: b@example.org\r\nSubject: x\r\n\r\nhello\r\n"
+
+func milterSession(t *testing.T, addr string) *milterclient.Conn {
+	t.Helper()
+	ctx := context.Background()
+	c, err := milterclient.Dial(ctx, "tcp", addr, milterclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Connect(ctx, "client.example.net", netip.MustParseAddr("192.0.2.7"), 40000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Helo(ctx, "client.example.net"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// authservOf runs one transaction and returns the authserv-id of the
+// Authentication-Results header the milter added.
+func authservOf(t *testing.T, c *milterclient.Conn, n int) string {
+	t.Helper()
+	res, err := c.Transaction(context.Background(), milterclient.Tx{
+		From: "a@example.net", Rcpts: []string{"b@example.org"}, QueueID: fmt.Sprintf("Q%d", n), Message: []byte(lifecycleMsg),
+	})
+	if err != nil {
+		t.Fatalf("transaction %d: %v", n, err)
+	}
+	for _, m := range res.Mods {
+		if (m.Code == milter.RespInsHeader || m.Code == milter.RespAddHeader) && m.Name == "Authentication-Results" {
+			id, _, _ := strings.Cut(strings.TrimSpace(m.Value), ";")
+			return id
+		}
+	}
+	t.Fatalf("transaction %d: no Authentication-Results added (mods %+v)", n, res.Mods)
+	return ""
+}
+
+// TestReloadAndDrain: a SIGHUP applies a new config to new connections
+// while an open one keeps its own and is not dropped; SIGTERM lets the
+// open connection finish its transaction and then exits 0.
+func TestReloadAndDrain(t *testing.T) {
+	dir := t.TempDir()
+	milterAddr := freeAddr(t)
+	cfgPath := filepath.Join(dir, "g.yaml")
+	cfg := fmt.Sprintf("http:\n  listen: %s\nstate_dir: %s\nshutdown_timeout: 10s\nmilter:\n  listen: inet:%s\n  authserv_id: one.example\npolicy:\n  enabled: false\nauth:\n  enabled: false\n",
+		freeAddr(t), dir, milterAddr)
+	os.WriteFile(cfgPath, []byte(cfg), 0o600)
+	d := startDaemon(t, dir, nil, "-config", cfgPath)
+	d.waitLog(t, "piece=milter")
+
+	old := milterSession(t, milterAddr)
+	if id := authservOf(t, old, 1); id != "one.example" {
+		t.Fatalf("authserv-id = %q, want one.example", id)
+	}
+	os.WriteFile(cfgPath, []byte(strings.Replace(cfg, "one.example", "two.example", 1)), 0o600)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.waitLog(t, "config reloaded")
+
+	if id := authservOf(t, old, 2); id != "one.example" {
+		t.Errorf("open connection after reload: authserv-id = %q, want one.example (kept)", id)
+	}
+	fresh := milterSession(t, milterAddr)
+	if id := authservOf(t, fresh, 3); id != "two.example" {
+		t.Errorf("new connection after reload: authserv-id = %q, want two.example", id)
+	}
+	fresh.Close()
+
+	start := time.Now()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.waitLog(t, "shutting down")
+	if id := authservOf(t, old, 4); id != "one.example" {
+		t.Errorf("transaction during drain: authserv-id = %q", id)
+	}
+	old.Close()
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("exit after drain: %v\n%s", err, d.log())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("serve did not exit after its last connection closed:\n%s", d.log())
+	}
+	if el := time.Since(start); el > 8*time.Second {
+		t.Errorf("drain took %v although the last connection closed at once", el)
+	}
+}
