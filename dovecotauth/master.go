@@ -84,6 +84,15 @@ func (m *masterConn) dispatch(ctx context.Context, f []string) error {
 			return m.user(ctx, id, unescapeValue(f[2]), info)
 		}
 		return m.pass(ctx, id, unescapeValue(f[2]), info)
+	case "CACHE-FLUSH":
+		if len(f) < 2 {
+			return errSyntax
+		}
+		id, err := parseID(f[1])
+		if err != nil {
+			return err
+		}
+		return m.cacheFlush(id)
 	case cmdList:
 		if len(f) < 2 {
 			return errSyntax
@@ -192,6 +201,19 @@ func (m *masterConn) list(ctx context.Context, id uint32, params []string) error
 		return m.write("DONE\t" + sid + "\tfail\n")
 	}
 	return m.write("DONE\t" + sid + "\n")
+}
+
+// CacheFlusher is the optional add-on interface behind CACHE-FLUSH
+// (userdb.Cache implements it).
+type CacheFlusher interface{ Flush() }
+
+// cacheFlush empties the store's cache; Dovecot answers with the number of
+// entries removed, which we do not track, so we report 0.
+func (m *masterConn) cacheFlush(id uint32) error {
+	if f, ok := m.s.auth.(CacheFlusher); ok {
+		f.Flush()
+	}
+	return m.write("OK\t" + strconv.FormatUint(uint64(id), 10) + "\t0\n")
 }
 
 // formatFields renders "\tk=v" pairs in a stable order ("k" alone for an

@@ -238,7 +238,9 @@ func TestUserdbProtocol(t *testing.T) {
 	tc.send("LIST\t4\tuser=bob*\tservice=doveadm")
 	tc.expect("LIST\t4\tbob@example.org")
 	tc.expect("DONE\t4")
-	tc.send("USER\t5\tx")
+	tc.send("CACHE-FLUSH\t5")
+	tc.expect("OK\t5\t0")
+	tc.send("USER\t6\tx")
 	tc.expectEOF()
 }
 

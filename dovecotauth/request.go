@@ -18,6 +18,7 @@ type request struct {
 	user    string // normalised user, once known (for penalties and FAIL)
 	delayed time.Duration
 	start   time.Time
+	noDelay bool // passdb returned "nodelay"
 }
 
 // result is a successful authentication.
@@ -124,7 +125,7 @@ func (r *request) fail(ctx context.Context, f *failure) {
 	if f.penalise {
 		s.penalty.fail(r.cmd.info.RemoteIP, r.user, r.cmd.info.Password)
 	}
-	if !f.noDelay && s.opts.FailureDelay > 0 {
+	if !f.noDelay && !r.noDelay && s.opts.FailureDelay > 0 {
 		r.wait(ctx, s.opts.FailureDelay, "")
 	}
 	s.metrics.requests.WithLabelValues(r.mech.name, "fail").Inc()

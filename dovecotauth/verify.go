@@ -43,6 +43,9 @@ func (r *request) lookup(ctx context.Context, typed string) (Credentials, error)
 		}
 		return Credentials{}, &TempError{Err: err}
 	}
+	if _, nodelay := cred.Fields["nodelay"]; nodelay {
+		r.noDelay = true
+	}
 	if _, nologin := cred.Fields["nologin"]; nologin {
 		return Credentials{}, failCredentials
 	}
