@@ -125,9 +125,10 @@ func (d *DB) SQLConf(addr string) string {
 // Proxy forwards a loopback port to a target until Stop, which also cuts
 // every open connection.
 type Proxy struct {
-	l     net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
+	l       net.Listener
+	mu      sync.Mutex
+	conns   []net.Conn
+	stalled bool
 }
 
 // NewProxy starts a proxy to target; it stops at test cleanup.
@@ -149,6 +150,15 @@ func (p *Proxy) accept(target string) {
 		if err != nil {
 			return
 		}
+		p.mu.Lock()
+		stalled := p.stalled
+		if stalled {
+			p.conns = append(p.conns, c) // accepted, never answered
+		}
+		p.mu.Unlock()
+		if stalled {
+			continue
+		}
 		u, err := net.Dial("tcp", target)
 		if err != nil {
 			c.Close()
@@ -164,6 +174,19 @@ func (p *Proxy) accept(target string) {
 
 // Addr is the proxy's listening address.
 func (p *Proxy) Addr() string { return p.l.Addr().String() }
+
+// Stall makes the database slow instead of down: open connections are cut
+// and new ones are accepted but never answered, so clients hit their
+// timeouts.
+func (p *Proxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = true
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
 
 // Stop closes the listener and all proxied connections.
 func (p *Proxy) Stop() {
