@@ -21,12 +21,14 @@ type Op func(ctx context.Context, worker, i int) (outcome string, extra []string
 type RunOptions struct {
 	Workers int // concurrent workers (>= 1)
 	N       int // total operations (>= 1)
-	PID     int // daemon to sample in /proc before and after (0 = none)
+	PID     int    // daemon to sample in /proc before and after (0 = none)
+	Unit    string // what one operation is, for the summary ("ops")
 }
 
 // Report is the outcome of a run.
 type Report struct {
 	Kind      string
+	Unit      string
 	N         int
 	Workers   int
 	Elapsed   time.Duration
@@ -49,7 +51,10 @@ func Run(ctx context.Context, kind string, o RunOptions, op Op) (*Report, error)
 			return nil, err
 		}
 	}
-	r := &Report{Kind: kind, N: o.N, Workers: o.Workers, Outcomes: map[string]int{}, Extra: map[string]int{}}
+	if o.Unit == "" {
+		o.Unit = "ops"
+	}
+	r := &Report{Kind: kind, Unit: o.Unit, N: o.N, Workers: o.Workers, Outcomes: map[string]int{}, Extra: map[string]int{}}
 	var (
 		next atomic.Int64
 		mu   sync.Mutex
@@ -122,7 +127,7 @@ func (r *Report) Rate() float64 {
 
 // Print writes the human-readable summary.
 func (r *Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "%s: %d ops, %d workers, %.2fs, %.1f ops/s\n", r.Kind, r.N, r.Workers, r.Elapsed.Seconds(), r.Rate())
+	fmt.Fprintf(w, "%s: %d %s, %d workers, %.2fs, %.1f %s/s\n", r.Kind, r.N, r.Unit, r.Workers, r.Elapsed.Seconds(), r.Rate(), r.Unit)
 	fmt.Fprintf(w, "latency: p50 %s  p95 %s  p99 %s  max %s\n",
 		round(r.Percentile(50)), round(r.Percentile(95)), round(r.Percentile(99)), round(r.Percentile(100)))
 	fmt.Fprintf(w, "results:")
@@ -138,8 +143,8 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	if r.Proc != nil {
-		fmt.Fprintf(w, "daemon: %.3f CPU-s per 1000 ops (%.2f CPU-s total), peak RSS %d KiB\n",
-			r.Proc.CPUSeconds*1000/float64(r.N), r.Proc.CPUSeconds, r.Proc.PeakRSSKiB)
+		fmt.Fprintf(w, "daemon: %.3f CPU-s per 1000 %s (%.2f CPU-s total), peak RSS %d KiB\n",
+			r.Proc.CPUSeconds*1000/float64(r.N), r.Unit, r.Proc.CPUSeconds, r.Proc.PeakRSSKiB)
 	}
 	if r.FirstErr != nil {
 		fmt.Fprintf(w, "first error: %v\n", r.FirstErr)

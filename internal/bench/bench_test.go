@@ -144,7 +144,7 @@ func TestRunMilterCountsResults(t *testing.T) {
 	}
 	var b strings.Builder
 	rep.Print(&b)
-	if !strings.Contains(b.String(), "reject=10") || !strings.Contains(b.String(), "CPU-s per 1000 ops") {
+	if !strings.Contains(b.String(), "reject=10") || !strings.Contains(b.String(), "CPU-s per 1000 msgs") {
 		t.Errorf("Print output:\n%s", b.String())
 	}
 }

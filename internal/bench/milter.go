@@ -77,7 +77,7 @@ func RunMilter(ctx context.Context, o MilterOptions) (*Report, error) {
 	op := func(ctx context.Context, wi, i int) (string, []string, error) {
 		return o.one(ctx, &workers[wi], i)
 	}
-	return Run(ctx, "milter", RunOptions{Workers: o.Workers, N: o.N, PID: o.PID}, op)
+	return Run(ctx, "milter", RunOptions{Workers: o.Workers, N: o.N, PID: o.PID, Unit: "msgs"}, op)
 }
 
 func (o *MilterOptions) one(ctx context.Context, w *milterWorker, i int) (string, []string, error) {
