@@ -19,8 +19,8 @@ type Op func(ctx context.Context, worker, i int) (outcome string, extra []string
 
 // RunOptions size a run.
 type RunOptions struct {
-	Workers int // concurrent workers (>= 1)
-	N       int // total operations (>= 1)
+	Workers int    // concurrent workers (>= 1)
+	N       int    // total operations (>= 1)
 	PID     int    // daemon to sample in /proc before and after (0 = none)
 	Unit    string // what one operation is, for the summary ("ops")
 }
