@@ -71,6 +71,7 @@ var (
 	failBase64Cont  = &failure{code: "invalid_base64", reason: "Invalid base64 data in continued response", noDelay: true}
 	failAuthz       = &failure{code: "authz_fail", penalise: true}
 	failInput       = &failure{reason: "Invalid input", penalise: true}
+	failTimeout     = &failure{reason: "Authentication timed out", noDelay: true}
 )
 
 // classify maps a lookup/verification error to: a *failure sent as FAIL,

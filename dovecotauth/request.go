@@ -68,12 +68,27 @@ func (r *request) exchange(ctx context.Context) (*result, error) {
 			base64.StdEncoding.EncodeToString(challenge))); err != nil {
 			return nil, err
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case resp := <-r.contCh:
-			data, has, err = r.decode(resp, true, failBase64Cont)
+		resp, err := r.awaitCont(ctx)
+		if err != nil {
+			return nil, err
 		}
+		data, has, err = r.decode(resp, true, failBase64Cont)
+	}
+}
+
+// awaitCont waits for the client's next CONT. Postfix does not tell us when
+// an SMTP client aborts with "*", so an exchange left waiting ends after
+// ContinueTimeout instead of occupying a request slot for ever.
+func (r *request) awaitCont(ctx context.Context) (string, error) {
+	t := time.NewTimer(r.c.s.opts.ContinueTimeout)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case resp := <-r.contCh:
+		return resp, nil
+	case <-t.C:
+		return "", failTimeout
 	}
 }
 

@@ -67,6 +67,9 @@ type Options struct {
 	// MaxLineLength (default 16384, Dovecot's limit), MaxInFlight requests per
 	// connection (default 64), MaxConnections (default 1024).
 	MaxLineLength, MaxInFlight, MaxConnections int
+	// ContinueTimeout ends an exchange whose client stopped answering
+	// challenges (default 60s).
+	ContinueTimeout time.Duration
 	// IdleTimeout closes a connection with no traffic (default 1h: Postfix
 	// keeps one connection per smtpd process); WriteTimeout bounds each
 	// write (default 10s).
@@ -98,6 +101,7 @@ func (o *Options) setDefaults() {
 	def(&o.MaxDelay, 8*time.Second)
 	def(&o.LookupTimeout, 8*time.Second)
 	def(&o.IdleTimeout, time.Hour)
+	def(&o.ContinueTimeout, time.Minute)
 	def(&o.WriteTimeout, 10*time.Second)
 	defInt := func(d *int, v int) {
 		if *d <= 0 {

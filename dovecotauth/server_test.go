@@ -237,6 +237,18 @@ func TestLogin(t *testing.T) {
 	tc.expect("FAIL\t2\tuser=bob@example.org")
 }
 
+func TestContinueTimeout(t *testing.T) {
+	_, addr := startServer(t, newMem(t), Options{ContinueTimeout: 50 * time.Millisecond, MaxInFlight: 1})
+	tc := dial(t, addr)
+	tc.send("AUTH\t1\tLOGIN" + authPrefix)
+	tc.expect("CONT\t1\tVXNlcm5hbWU6")
+	// The SMTP client aborted; Postfix never sends the CONT.
+	tc.expect("FAIL\t1\treason=Authentication timed out")
+	// The slot is free again (MaxInFlight 1).
+	tc.send("AUTH\t2\tPLAIN" + authPrefix + "\tresp=" + b64("\x00bob@example.org\x00bobpw"))
+	tc.expect("OK\t2\tuser=bob@example.org")
+}
+
 func TestProtocolViolationsClose(t *testing.T) {
 	_, addr := startServer(t, newMem(t), Options{})
 	for _, line := range []string{
