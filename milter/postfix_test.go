@@ -245,11 +245,17 @@ func postfixDecisions(t *testing.T, inst *postfixtest.Instance, leadSpace bool) 
 		t.Errorf("insert at 0 / delete wrong:\n%s", data)
 	}
 
-	// One recipient refused at RCPT, the other delivered.
+	postfixRefusals(t, inst)
+}
+
+// postfixRefusals: a refused recipient, then decisions made at MAIL, at
+// end of message and (held) at a header, discard and quarantine.
+func postfixRefusals(t *testing.T, inst *postfixtest.Instance) {
+	// One recipient refused at RCPT.
 	s := inst.NewSession(t)
 	s.Helo("client.test")
 	s.Mail("ok@example.com")
-	err = s.Rcpt("bad@example.org")
+	err := s.Rcpt("bad@example.org")
 	if postfixtest.Code(err) != 550 || !strings.Contains(err.Error(), "5.7.1 Rejected by example backend") {
 		t.Errorf("RCPT bad = %v, want 550 5.7.1 Rejected by example backend", err)
 	}
