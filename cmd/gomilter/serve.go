@@ -26,10 +26,18 @@ import (
 type piece struct {
 	listener config.Listener
 	serve    func(net.Listener) error
+	// extra are further sockets of the same daemon (the auth-userdb
+	// socket of the auth piece), served with their own function.
+	extra    []extraListener
 	shutdown func(context.Context) error
 	// reload applies a new, already validated config to new connections;
 	// connections already open keep what they started with.
 	reload func(*config.Config) error
+}
+
+type extraListener struct {
+	listener config.Listener
+	serve    func(net.Listener) error
 }
 
 // env is what every piece shares: one logger, one registry, one resolver.
@@ -144,13 +152,16 @@ func (s *server) start(names []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", n, err)
 		}
-		ln, err := listen.Open(p.listener)
-		if err != nil {
-			return fmt.Errorf("%s: %w", n, err)
-		}
 		s.pieces[n] = p
-		s.goServe(n, func() error { return p.serve(ln) })
-		s.logger.Info("listening", "piece", n, "addr", p.listener.String())
+		all := append([]extraListener{{p.listener, p.serve}}, p.extra...)
+		for _, x := range all {
+			ln, err := listen.Open(x.listener)
+			if err != nil {
+				return fmt.Errorf("%s: %w", n, err)
+			}
+			s.goServe(n, func() error { return x.serve(ln) })
+			s.logger.Info("listening", "piece", n, "addr", x.listener.String())
+		}
 	}
 	if s.cfg.HTTP.Listen != "" {
 		ln, err := net.Listen("tcp", s.cfg.HTTP.Listen)

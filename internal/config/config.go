@@ -78,6 +78,30 @@ type Policy struct {
 	Enabled *bool `yaml:"enabled"`
 	// Listen is the socket check_policy_service points at.
 	Listen Listener `yaml:"listen"`
+	// SPF is the policyd-spf replacement: SPF at RCPT time.
+	SPF PolicySPF `yaml:"spf"`
+}
+
+// PolicySPF configures the SPF check of the policy daemon.
+type PolicySPF struct {
+	// Enabled turns the check on (default true).
+	Enabled *bool `yaml:"enabled"`
+	// Receiver names this host in Received-SPF; default: the host name.
+	Receiver string `yaml:"receiver"`
+	// RejectOn: MAIL FROM results answered with 550 5.7.23 (default [fail]).
+	RejectOn []string `yaml:"reject_on"`
+	// DeferOn: results answered with DEFER_IF_PERMIT (default [temperror]).
+	DeferOn []string `yaml:"defer_on"`
+	// HeloCheck also checks the HELO identity (policyd-spf HELO_reject).
+	HeloCheck bool `yaml:"helo_check"`
+	// CheckAuthenticated also checks SASL-authenticated senders.
+	CheckAuthenticated bool `yaml:"check_authenticated"`
+	// InternalNetworks are never checked (default 127.0.0.0/8, ::1).
+	InternalNetworks []Prefix `yaml:"internal_networks"`
+	// WhitelistNetworks: client networks never checked.
+	WhitelistNetworks []Prefix `yaml:"whitelist_networks"`
+	// WhitelistDomains: sender domains (and subdomains) never checked.
+	WhitelistDomains []string `yaml:"whitelist_domains"`
 }
 
 // Auth is the Dovecot-protocol SASL daemon (smtpd_sasl_type = dovecot).
@@ -86,8 +110,30 @@ type Auth struct {
 	Enabled *bool `yaml:"enabled"`
 	// Listen is the socket smtpd_sasl_path points at.
 	Listen Listener `yaml:"listen"`
-	// PasswdFile is a Dovecot-style passwd-file (user:{SCHEME}hash:...).
+	// UserdbListen, if set, also serves Dovecot's auth-userdb protocol
+	// (USER/PASS/LIST lookups) for Dovecot's LMTP or doveadm.
+	UserdbListen Listener `yaml:"userdb_listen"`
+	// PasswdFile is a Dovecot-style passwd-file (user:{SCHEME}hash:...),
+	// used when SQLConf is empty. A missing file logs a warning and every
+	// login fails until it exists and gomilter gets SIGHUP.
 	PasswdFile string `yaml:"passwd_file"`
+	// SQLConf is an existing dovecot-sql.conf.ext (driver, connect,
+	// default_pass_scheme, password_query, user_query), read as it is.
+	SQLConf string `yaml:"sql_conf"`
+	// DefaultPassScheme applies to passwd-file entries without {SCHEME}.
+	DefaultPassScheme string `yaml:"default_pass_scheme"`
+	// Mechanisms offered to Postfix (PLAIN and LOGIN by default; CRAM-MD5
+	// and SCRAM-SHA-1/-256 only if every stored password can serve them).
+	Mechanisms []string `yaml:"mechanisms"`
+	// FailureDelay holds back each failure (Dovecot auth_failure_delay).
+	FailureDelay time.Duration `yaml:"failure_delay"`
+	// CacheTTL caches SQL lookups, positive and negative (0 = off).
+	CacheTTL time.Duration `yaml:"cache_ttl"`
+	// VerifyCacheTTL remembers verified (user, password) pairs as keyed
+	// hashes so repeated logins skip the slow hash (0 = off).
+	VerifyCacheTTL time.Duration `yaml:"verify_cache_ttl"`
+	// TrustedNetworks are never penalised for failures.
+	TrustedNetworks []Prefix `yaml:"trusted_networks"`
 }
 
 // File returns the path the config was read from, or "" for the default.
@@ -148,7 +194,19 @@ func Default() *Config {
 		StateDir:        stateDir,
 		ShutdownTimeout: 30 * time.Second,
 		Milter:          Milter{Listen: sock("gomilter.sock"), AuthservID: host},
-		Policy:          Policy{Listen: sock("gomilter-policy.sock")},
-		Auth:            Auth{Listen: sock("gomilter-auth.sock"), PasswdFile: filepath.Join(etc, "passwd")},
+		Policy: Policy{Listen: sock("gomilter-policy.sock"), SPF: PolicySPF{
+			RejectOn: []string{"fail"}, DeferOn: []string{"temperror"},
+			InternalNetworks: []Prefix{mustPrefix("127.0.0.0/8"), mustPrefix("::1/128")},
+		}},
+		Auth: Auth{Listen: sock("gomilter-auth.sock"), PasswdFile: filepath.Join(etc, "passwd"),
+			FailureDelay: 2 * time.Second, CacheTTL: time.Minute},
 	}
+}
+
+func mustPrefix(s string) Prefix {
+	p, err := ParsePrefix(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }

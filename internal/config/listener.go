@@ -25,6 +25,9 @@ type Listener struct {
 }
 
 func (l Listener) String() string {
+	if l.IsZero() {
+		return ""
+	}
 	if l.Network == "unix" {
 		return "unix:" + l.Address
 	}
@@ -66,6 +69,10 @@ func ParseListener(s string) (Listener, error) {
 // owner, group and mode.
 func (l *Listener) unmarshalNode(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
+		if n.Value == "" {
+			*l = Listener{} // explicitly off
+			return nil
+		}
 		p, err := ParseListener(n.Value)
 		if err != nil {
 			return err

@@ -54,6 +54,8 @@ func scalarText(v reflect.Value) (string, bool) {
 		return fmt.Sprintf("{address: %q, owner: %q, group: %q, mode: \"%04o\"}", x.String(), x.Owner, x.Group, x.Mode.Perm()), true
 	case time.Duration:
 		return x.String(), true
+	case Prefix:
+		return strconv.Quote(x.String()), true
 	case *bool:
 		return strconv.FormatBool(On(x)), true
 	}

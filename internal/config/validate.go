@@ -46,8 +46,34 @@ func (c *Config) validate() Errors {
 		bad("shutdown_timeout", "must be positive")
 	}
 	c.validateListeners(bad)
+	for _, kl := range []struct {
+		key  string
+		list []string
+	}{{"policy.spf.reject_on", c.Policy.SPF.RejectOn}, {"policy.spf.defer_on", c.Policy.SPF.DeferOn}} {
+		key := kl.key
+		for _, r := range kl.list {
+			switch strings.ToLower(r) {
+			case "none", "neutral", "pass", "fail", "softfail", "temperror", "permerror":
+			default:
+				bad(key, "%q is not an SPF result (none, neutral, pass, fail, softfail, temperror, permerror)", r)
+			}
+		}
+	}
 	if On(c.Auth.Enabled) && c.Auth.PasswdFile != "" && !filepath.IsAbs(c.Auth.PasswdFile) {
 		bad("auth.passwd_file", "%q: want an absolute path", c.Auth.PasswdFile)
+	}
+	if c.Auth.SQLConf != "" && !filepath.IsAbs(c.Auth.SQLConf) {
+		bad("auth.sql_conf", "%q: want an absolute path", c.Auth.SQLConf)
+	}
+	if On(c.Auth.Enabled) && c.Auth.SQLConf == "" && c.Auth.PasswdFile == "" {
+		bad("auth.passwd_file", "set passwd_file or sql_conf")
+	}
+	for i, m := range c.Auth.Mechanisms {
+		switch strings.ToUpper(m) {
+		case "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256":
+		default:
+			bad(fmt.Sprintf("auth.mechanisms[%d]", i), "%q: want PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1 or SCRAM-SHA-256", m)
+		}
 	}
 	return errs
 }
@@ -62,6 +88,9 @@ func (c *Config) validateListeners(bad func(key, format string, args ...any)) {
 		{"milter.listen", On(c.Milter.Enabled), c.Milter.Listen},
 		{"policy.listen", On(c.Policy.Enabled), c.Policy.Listen},
 		{"auth.listen", On(c.Auth.Enabled), c.Auth.Listen},
+	}
+	if !c.Auth.UserdbListen.IsZero() {
+		uses = append(uses, use{"auth.userdb_listen", On(c.Auth.Enabled), c.Auth.UserdbListen})
 	}
 	seen := map[string]string{}
 	for _, u := range uses {
