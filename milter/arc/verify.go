@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/gomilter/gomilter/internal/authres"
 	"github.com/gomilter/gomilter/internal/mailmsg"
 )
 
@@ -183,4 +185,10 @@ func pick(h []mailmsg.Field, names []string) []mailmsg.Field {
 		used[key]++
 	}
 	return out
+}
+
+// AR returns the arc clause of our Authentication-Results field
+// (RFC 8617 section 10.1) for a client address.
+func (r Result) AR(remoteIP netip.Addr) authres.Result {
+	return authres.ARC(r.Status, remoteIP, r.OldestPass)
 }

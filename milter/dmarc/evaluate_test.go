@@ -101,6 +101,20 @@ func TestEvaluateLegacy(t *testing.T) {
 	}
 }
 
+func TestLegacyInvalidP(t *testing.T) {
+	c := Config{Legacy: true}
+	r := newFake().add("_dmarc.nop.example", "v=DMARC1; sp=reject").add("_dmarc.rua.example", "v=DMARC1; p=bogus; rua=mailto:a@rua.example")
+	if got := c.Evaluate(context.Background(), r, In{FromDomain: "nop.example"}); got.Result != ResultNone {
+		t.Errorf("legacy, no p= and no rua: %+v", got)
+	}
+	if got := c.Evaluate(context.Background(), r, In{FromDomain: "rua.example"}); got.Result != ResultFail || got.Policy != PolicyNone {
+		t.Errorf("legacy, bad p= with rua: %+v", got)
+	}
+	if got := Evaluate(context.Background(), r, In{FromDomain: "nop.example"}); got.Result != ResultFail || got.Policy != PolicyNone {
+		t.Errorf("RFC 9989, no p=: %+v", got)
+	}
+}
+
 func TestDecide(t *testing.T) {
 	failRes := func(dis Policy) Result {
 		return Result{Result: ResultFail, FromDomain: "news.example.com", PolicyDomain: "example.com", Policy: PolicyReject, Disposition: dis}
@@ -178,4 +192,12 @@ func FuzzFromDomain(f *testing.F) {
 			t.Fatalf("FromDomain(%q) = invalid %q", v, d)
 		}
 	})
+}
+
+func TestResultAR(t *testing.T) {
+	res := Evaluate(context.Background(), zone(), In{FromDomain: "example.com"})
+	got := res.AR(Decide(res, Context{}, Options{RejectAsQuarantine: true}))
+	if got.Method != "dmarc" || got.Value != "fail" || got.Comment != "p=reject sp=quarantine dis=quarantine" || got.Prop("header", "from") != "example.com" {
+		t.Errorf("AR = %+v", got)
+	}
 }

@@ -52,6 +52,7 @@ type Record struct {
 	NPPolicy  Policy    // np=; equals SubPolicy when absent
 	HasSP     bool      // sp= present
 	HasNP     bool      // np= present
+	ValidP    bool      // p= present with a valid value
 	PSD       byte      // psd=: 'y', 'n' or 'u' (default)
 	Testing   bool      // t=y
 	DKIM      Alignment // adkim=
@@ -106,7 +107,7 @@ func (r *Record) set(k, v string) {
 	switch k {
 	case "p":
 		if p, ok := parsePolicy(v); ok {
-			r.Policy = p
+			r.Policy, r.ValidP = p, true
 		}
 	case "sp":
 		r.SubPolicy, r.HasSP = parsePolicy(v)

@@ -12,14 +12,14 @@ func TestParse(t *testing.T) {
 		want *Record
 		err  error
 	}{
-		{in: "v=DMARC1; p=reject", want: &Record{Policy: PolicyReject, SubPolicy: PolicyReject, NPPolicy: PolicyReject, PSD: 'u', DKIM: Relaxed, SPF: Relaxed, Percent: 100, FO: "0"}},
+		{in: "v=DMARC1; p=reject", want: &Record{ValidP: true, Policy: PolicyReject, SubPolicy: PolicyReject, NPPolicy: PolicyReject, PSD: 'u', DKIM: Relaxed, SPF: Relaxed, Percent: 100, FO: "0"}},
 		{in: "v=DMARC1;p=quarantine;sp=none;np=reject;adkim=s;aspf=S;pct=20;rua=mailto:a@x.example!10m, mailto:b@y.example;ruf=mailto:f@x.example;fo=1;psd=n;t=y;rf=afrf;ri=3600",
-			want: &Record{Policy: PolicyQuarantine, SubPolicy: PolicyNone, NPPolicy: PolicyReject, HasSP: true, HasNP: true, PSD: 'n', Testing: true, DKIM: Strict, SPF: Strict, Percent: 20,
+			want: &Record{ValidP: true, Policy: PolicyQuarantine, SubPolicy: PolicyNone, NPPolicy: PolicyReject, HasSP: true, HasNP: true, PSD: 'n', Testing: true, DKIM: Strict, SPF: Strict, Percent: 20,
 				RUA: []string{"mailto:a@x.example!10m", "mailto:b@y.example"}, RUF: []string{"mailto:f@x.example"}, FO: "1"}},
 		// RFC 9989: no or an invalid p= means none; unknown tags ignored.
 		{in: "v=DMARC1; rua=mailto:r@x.example; foo=bar", want: &Record{Policy: PolicyNone, SubPolicy: PolicyNone, NPPolicy: PolicyNone, PSD: 'u', DKIM: Relaxed, SPF: Relaxed, Percent: 100, FO: "0", RUA: []string{"mailto:r@x.example"}}},
 		{in: "v=DMARC1; p=bogus; sp=reject; pct=300; adkim=x", want: &Record{Policy: PolicyNone, SubPolicy: PolicyReject, NPPolicy: PolicyReject, HasSP: true, PSD: 'u', DKIM: Relaxed, SPF: Relaxed, Percent: 100, FO: "0"}},
-		{in: " v = DMARC1 ; p = reject ; p=none ;", want: &Record{Policy: PolicyReject, SubPolicy: PolicyReject, NPPolicy: PolicyReject, PSD: 'u', DKIM: Relaxed, SPF: Relaxed, Percent: 100, FO: "0"}},
+		{in: " v = DMARC1 ; p = reject ; p=none ;", want: &Record{ValidP: true, Policy: PolicyReject, SubPolicy: PolicyReject, NPPolicy: PolicyReject, PSD: 'u', DKIM: Relaxed, SPF: Relaxed, Percent: 100, FO: "0"}},
 		{in: "p=reject; v=DMARC1", err: ErrNotDMARC},
 		{in: "v=DMARC2; p=reject", err: ErrNotDMARC},
 		{in: "v=spf1 -all", err: ErrNotDMARC},

@@ -97,14 +97,23 @@ func (c *Config) discover(ctx context.Context, r Resolver, domain string) (found
 func (c *Config) discoverLegacy(ctx context.Context, r Resolver, domain string) (found, error) {
 	rec, dup, err := lookup(ctx, r, domain)
 	if err != nil || rec != nil || dup {
-		return found{rec, domain}, err
+		return found{usable7489(rec), domain}, err
 	}
 	org := pslOrg(domain)
 	if org == domain {
 		return found{}, nil
 	}
 	rec, _, err = lookup(ctx, r, org)
-	return found{rec, org}, err
+	return found{usable7489(rec), org}, err
+}
+
+// usable7489: without a valid p= a record counts (as p=none) only when
+// it asks for aggregate reports (RFC 7489 section 6.6.3 step 6).
+func usable7489(rec *Record) *Record {
+	if rec != nil && !rec.ValidP && len(MailtoAddrs(rec.RUA)) == 0 {
+		return nil
+	}
+	return rec
 }
 
 // pslOrg is the RFC 7489 organizational domain: public suffix plus one
