@@ -2,6 +2,7 @@ package dovecotauth
 
 import (
 	"bufio"
+	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"encoding/hex"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -280,4 +282,50 @@ func TestMetricNames(t *testing.T) {
 			t.Errorf("metric %s outside gomilter_auth_", mf.GetName())
 		}
 	}
+}
+
+func TestPanicRecovered(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	auth := AuthenticatorFunc(func(context.Context, string, RequestInfo) (Credentials, error) {
+		panic("boom")
+	})
+	s, addr := startServer(t, auth, Options{Registerer: reg})
+	tc := dial(t, addr)
+	tc.send("AUTH\t1\tPLAIN" + authPrefix + "\tresp=" + b64("\x00bob@example.org\x00bobpw"))
+	tc.expectEOF() // Postfix turns this into 454
+	if n := testutil.ToFloat64(s.metrics.panics); n != 1 {
+		t.Errorf("panic counter = %v", n)
+	}
+}
+
+func TestTraceRedactsCredentials(t *testing.T) {
+	var buf lockedBuffer
+	_, addr := startServer(t, newMem(t), Options{Trace: &buf})
+	tc := dial(t, addr)
+	tc.send("AUTH\t1\tLOGIN" + authPrefix + "\tresp=" + b64("bob@example.org"))
+	tc.expect("CONT\t1\tUGFzc3dvcmQ6")
+	tc.send("CONT\t1\t" + b64("bobpw"))
+	tc.expect("OK.*")
+	out := buf.String()
+	if strings.Contains(out, b64("bobpw")) || strings.Contains(out, b64("bob@example.org")) ||
+		!strings.Contains(out, "resp=***") || !strings.Contains(out, "C: CONT\t1\t***") {
+		t.Errorf("trace leaks or lacks redaction:\n%s", out)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
