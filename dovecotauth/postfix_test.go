@@ -2,6 +2,8 @@ package dovecotauth
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +94,43 @@ func TestRealPostfixSASL(t *testing.T) {
 				t.Errorf("%s with database %s: want 454 only:\n%s", mech, phase.name, out)
 			}
 			t.Logf("database %s, %s: 454 after %v", phase.name, mech, time.Since(t0).Round(time.Millisecond))
+		}
+	}
+}
+
+// TestRealPostfixUnixSocket checks the usual deployment: smtpd_sasl_path
+// names a unix socket (here an absolute path; Postfix runs unchrooted).
+func TestRealPostfixUnixSocket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Postfix")
+	}
+	srv, err := NewServer(newMem(t), Options{FailureDelay: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "gomilter-auth-sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755) // the postfix user must reach the socket
+	sock := filepath.Join(dir, "auth")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(sock, 0o666)
+	go srv.Serve(l)
+	defer srv.Close()
+	inst := postfixtest.Start(t, postfixtest.Options{
+		Submission: true, NoLocalNetworks: true,
+		MainCF: map[string]string{"smtpd_sasl_type": "dovecot", "smtpd_sasl_path": sock},
+	})
+	for pw, want := range map[string]string{"bobpw": "<-  235 ", "nope": "<** 535 5.7.8"} {
+		out, _ := inst.Swaks(t, "--server", inst.SubmissionAddr(), "--auth", "PLAIN",
+			"--auth-user", "bob@example.org", "--auth-password", pw, "--quit-after", "AUTH")
+		if !strings.Contains(out, want) {
+			t.Errorf("password %q: want %q:\n%s", pw, want, out)
 		}
 	}
 }
