@@ -152,3 +152,11 @@ func TestClauses(t *testing.T) {
 		t.Errorf("Clauses(none) = %q", cl)
 	}
 }
+
+func TestFormatResult(t *testing.T) {
+	r := DKIM(DKIMSig{Result: "pass", Domain: "a-very-long-domain-name.example.com", Selector: "selector2024", Algorithm: "rsa-sha256", B: "abcdefghijk"})
+	want := "dkim=pass header.d=a-very-long-domain-name.example.com header.i=@a-very-long-domain-name.example.com header.s=selector2024 header.a=rsa-sha256 header.b=abcdefgh"
+	if got := FormatResult(r); got != want {
+		t.Errorf("FormatResult = %q", got)
+	}
+}

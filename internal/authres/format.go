@@ -54,7 +54,17 @@ func Field(authservID string, results []Result) mailmsg.Field {
 	return mailmsg.Field{Name: HeaderName, Value: Format(authservID, results)}
 }
 
-func writeResult(b *strings.Builder, r Result) {
+// FormatResult writes one result clause on a single line, e.g. for an
+// ARC-Authentication-Results payload (see arc.Sealer.Seal).
+func FormatResult(r Result) string {
+	var b strings.Builder
+	writeResultLine(&b, r, 1<<30)
+	return b.String()
+}
+
+func writeResult(b *strings.Builder, r Result) { writeResultLine(b, r, maxLine) }
+
+func writeResultLine(b *strings.Builder, r Result, width int) {
 	line := 8 // the tab counts as one indentation stop
 	parts := []string{r.Method + "=" + r.Value}
 	if r.Comment != "" {
@@ -72,7 +82,7 @@ func writeResult(b *strings.Builder, r Result) {
 	for i, p := range parts {
 		switch {
 		case i == 0:
-		case line+1+len(p) > maxLine:
+		case line+1+len(p) > width:
 			b.WriteString("\r\n\t ")
 			line = 9
 		default:
