@@ -264,10 +264,12 @@ func (s *session) reply(r Response, noReply bool, sc scope, stage string) error 
 	if noReply {
 		switch {
 		case msgFinal:
-			s.tx.held = &r
+			held := r // copy: taking &r would move every response to the heap
+			s.tx.held = &held
 		case r.Code() == RespQuarantine && sc != scopeConn:
+			reason := r.text
 			s.tx.quarantined = true
-			s.tx.quarReason = &r.text
+			s.tx.quarReason = &reason
 		case r.Code() != RespContinue:
 			s.log.Warn("milter response dropped: event has no reply", "stage", stage, "response", r.String(), "client", s.client)
 		}

@@ -181,10 +181,11 @@ func DecodeStrings(data []byte) ([]string, error) {
 	if data[len(data)-1] != 0 {
 		return nil, fmt.Errorf("%w: string not NUL-terminated", ErrMalformed)
 	}
-	parts := bytes.Split(data[:len(data)-1], []byte{0})
-	out := make([]string, len(parts))
-	for i, p := range parts {
-		out[i] = string(p)
+	out := make([]string, 0, bytes.Count(data, []byte{0}))
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, 0)
+		out = append(out, string(data[:i]))
+		data = data[i+1:]
 	}
 	return out, nil
 }
