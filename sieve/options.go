@@ -42,6 +42,9 @@ type Options struct {
 	MaxVariables    int // per scope; default 255 (sieve_variables_max_scope_size)
 	MaxRegexLen     int // bytes of one pattern; default 8192
 	MaxSteps        int // commands+tests evaluated per run; default 1_000_000
+	// MaxCPUTime bounds the wall-clock time of one run (Pigeonhole's
+	// sieve_max_cpu_time); default 30s.
+	MaxCPUTime time.Duration
 
 	// RecipientDelimiter separates user and detail (subaddress); each
 	// character is a delimiter. Default "+".
@@ -109,6 +112,9 @@ func (o *Options) withDefaults() Options {
 	def(&d.MaxRegexLen, 8192)
 	def(&d.MaxSteps, 1000000)
 	def(&d.EditheaderMaxHeaderSize, 2048)
+	if d.MaxCPUTime <= 0 {
+		d.MaxCPUTime = 30 * time.Second
+	}
 	if d.RecipientDelimiter == "" {
 		d.RecipientDelimiter = "+"
 	}
@@ -211,6 +217,8 @@ func (o *Options) Set(key, value string) error {
 		o.SetExtensions(value)
 	case "sieve_max_script_size":
 		return num(&o.MaxScriptSize)
+	case "sieve_max_cpu_time":
+		return dur(&o.MaxCPUTime)
 	case "sieve_max_actions":
 		return num(&o.MaxActions)
 	case "sieve_max_redirects":

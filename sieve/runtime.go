@@ -67,6 +67,7 @@ type Runtime struct {
 	part       *mimePart // current foreverypart part
 	loopDepth  int
 	now        time.Time
+	started    time.Time
 
 	// Ext holds state of non-standard extensions (the test suite).
 	Ext map[string]any
@@ -96,7 +97,7 @@ func (s *Script) NewRuntime(ctx context.Context, in *Input) *Runtime {
 	r := &Runtime{ctx: ctx, root: s, script: s, opts: &o, in: in,
 		global: map[string]string{}, regexCache: map[string]*regexp.Regexp{},
 		res: &Result{}, once: map[string]bool{}, active: map[string]bool{s.id: true}, Ext: map[string]any{}}
-	r.now = in.Now
+	r.now, r.started = in.Now, time.Now()
 	if r.now.IsZero() {
 		r.now = time.Now()
 	}
@@ -187,6 +188,9 @@ func (r *Runtime) Errorf(p Pos, format string, args ...any) error {
 func (r *Runtime) step() error {
 	r.steps++
 	if r.steps > r.opts.MaxSteps {
+		return &Error{Script: r.script.name, Msg: "execution exceeded CPU time limit"}
+	}
+	if time.Since(r.started) > r.opts.MaxCPUTime {
 		return &Error{Script: r.script.name, Msg: "execution exceeded CPU time limit"}
 	}
 	if r.steps%1024 == 0 {

@@ -113,7 +113,7 @@ func TestPigeonholeSuite(t *testing.T) {
 			areas[a].fail++
 			total.fail++
 			if _, known := knownFailures[key]; !known && inScope(rel) {
-				t.Errorf("%s: %s", key, o.Reason)
+				t.Errorf("unlisted failure %q: %s", key, o.Reason)
 			}
 		}
 	}
