@@ -71,7 +71,7 @@ type listingAuth struct{ *memAuth }
 
 func (l listingAuth) Schemes() []string { return l.schemes }
 
-func newMem(t *testing.T) *memAuth {
+func newMem(t testing.TB) *memAuth {
 	t.Helper()
 	sha, err := passwd.Generate("SHA512-CRYPT", "s3cret", "", passwd.GenOptions{})
 	if err != nil {
@@ -85,13 +85,13 @@ func newMem(t *testing.T) *memAuth {
 
 // testClient speaks the client side over a real loopback socket.
 type testClient struct {
-	t  *testing.T
+	t  testing.TB
 	c  net.Conn
 	r  *bufio.Reader
 	hs []string
 }
 
-func startServer(t *testing.T, auth Authenticator, o Options) (*Server, string) {
+func startServer(t testing.TB, auth Authenticator, o Options) (*Server, string) {
 	t.Helper()
 	if o.FailureDelay == 0 {
 		o.FailureDelay = -1
@@ -113,7 +113,7 @@ func startServer(t *testing.T, auth Authenticator, o Options) (*Server, string) 
 	return s, l.Addr().String()
 }
 
-func dial(t *testing.T, addr string) *testClient {
+func dial(t testing.TB, addr string) *testClient {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
