@@ -115,7 +115,7 @@ func (s *session) connect(data []byte) error {
 	}
 	s.connected = true
 	s.client = ci.Host
-	if ci.Addr.IsValid() {
+	if ci.Addr.IsValid() && ci.Host != "["+ci.Addr.String()+"]" {
 		s.client += " [" + ci.Addr.String() + "]"
 	}
 	r := s.call("connect", func() (Response, error) { return s.milter.Connect(s.ctx, ci, &s.macros) })
