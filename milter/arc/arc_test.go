@@ -111,6 +111,9 @@ func TestSealRefusals(t *testing.T) {
 	if _, err := s.Seal(m, Result{Status: StatusFail}, "mx", nil); !errors.Is(err, ErrChainFailed) {
 		t.Errorf("Seal over cv=fail: %v", err)
 	}
+	if _, err := s.Seal(testMessage(), Result{Status: StatusFail, Temporary: true}, "mx", nil); !errors.Is(err, ErrTemporary) {
+		t.Errorf("Seal after a DNS failure: %v", err)
+	}
 	if _, err := (&Sealer{Domain: "bad domain", Selector: "s", Key: key}).Seal(testMessage(), Result{}, "mx", nil); err == nil {
 		t.Errorf("Seal with a bad domain succeeded")
 	}

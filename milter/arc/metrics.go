@@ -60,7 +60,7 @@ func (m *Metrics) ObserveSeal(err error) {
 	switch {
 	case err == nil:
 		m.sealed.WithLabelValues("ok").Inc()
-	case errors.Is(err, ErrChainFailed) || errors.Is(err, ErrTooMany):
+	case errors.Is(err, ErrChainFailed) || errors.Is(err, ErrTooMany) || errors.Is(err, ErrTemporary):
 		m.sealed.WithLabelValues("skipped").Inc()
 	default:
 		m.sealed.WithLabelValues("error").Inc()

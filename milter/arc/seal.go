@@ -27,6 +27,9 @@ var (
 	ErrChainFailed = errors.New("arc: chain already failed, not sealing")
 	// ErrTooMany: the message already has MaxInstance sets.
 	ErrTooMany = errors.New("arc: too many ARC sets")
+	// ErrTemporary: the arrival check failed on a DNS error; sealing now
+	// would write cv=fail for good, so the caller should tempfail or skip.
+	ErrTemporary = errors.New("arc: chain status unknown (DNS), not sealing")
 )
 
 // Sealer adds our ARC set (RFC 8617 section 5.1). Key is an
@@ -47,6 +50,9 @@ type Sealer struct {
 func (s *Sealer) Seal(m *mailmsg.Message, chain Result, authservID string, clauses []string) ([]mailmsg.Field, error) {
 	if s.Key == nil || !validDomain(s.Domain) || s.Selector == "" {
 		return nil, errors.New("arc: sealer needs a key, a domain and a selector")
+	}
+	if chain.Temporary {
+		return nil, ErrTemporary
 	}
 	n, newestFail := highestInstance(m.Header)
 	if newestFail {

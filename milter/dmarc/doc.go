@@ -16,6 +16,13 @@
 // into what the milter does, applying local overrides (domains never
 // rejected, trusted ARC sealers and forwarders: RFC 7960 cases).
 //
+// The record parser is our own: go-msgauth/dmarc v0.7.0 knows neither
+// np=, psd= nor t=, and its Lookup queries only _dmarc.<domain>.
+//
 // Aggregate reports (RFC 9990, compatible with the RFC 7489 appendix C
-// schema) are in report.go and store.go.
+// schema): every evaluated message with a policy becomes an Entry in a
+// Store (bbolt by default, SQL optional); RunReports (`gomilter dmarc
+// report`) aggregates them per policy domain into gzip XML files named
+// receiver!policy-domain!begin!end.xml.gz and, when a relay is
+// configured, mails them to the rua= addresses.
 package dmarc
