@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("dkim", "DKIM tools: keygen (like opendkim-genkey), check (key vs DNS)", runDKIM)
+	register("dkim", "DKIM tools: keygen (like opendkim-genkey), check (key vs DNS), sign, verify", runDKIM)
 }
 
 func runDKIM(args []string, stdout, stderr io.Writer) int {
@@ -25,10 +25,16 @@ func runDKIM(args []string, stdout, stderr io.Writer) int {
 			return runDKIMKeygen(args[1:], stdout, stderr)
 		case "check":
 			return runDKIMCheck(args[1:], stdout, stderr)
+		case "sign":
+			return runDKIMSign(args[1:], stdout, stderr)
+		case "verify":
+			return runDKIMVerify(args[1:], stdout, stderr)
 		}
 	}
 	fmt.Fprintln(stderr, "usage: gomilter dkim keygen -d DOMAIN -s SELECTOR [-t rsa|ed25519] [-b BITS] [-dir DIR]")
 	fmt.Fprintln(stderr, "       gomilter dkim check -d DOMAIN -s SELECTOR [-key FILE] [-config FILE] [-dns HOST:PORT]")
+	fmt.Fprintln(stderr, "       gomilter dkim sign -conf opendkim.conf -out DIR FILE...")
+	fmt.Fprintln(stderr, "       gomilter dkim verify [-conf opendkim.conf] [-config FILE] [-dns HOST:PORT] FILE...")
 	return 2
 }
 

@@ -34,7 +34,7 @@ func init() {
 		"authservid":                stringOpt(func(o *Options, s string) { o.AuthservID = s }),
 		"socket":                    stringOpt(func(o *Options, s string) { o.Socket = s }),
 		"umask":                     stringOpt(func(o *Options, s string) { o.UMask = s }),
-		"testpublickeys":            stringOpt(func(o *Options, s string) { o.TestPublicKeys = s }),
+		"testpublickeys":            pathOpt(func(o *Options, s string) { o.TestPublicKeys = s }),
 		"on-default":                actionOpt(func(o *Options, a Action) { o.setAll(a) }),
 		"on-badsignature":           actionOpt(func(o *Options, a Action) { o.OnBadSignature = a }),
 		"on-dnserror":               actionOpt(func(o *Options, a Action) { o.OnDNSError = a }),
@@ -90,6 +90,13 @@ func init() {
 		reputationlimitmodifiers reputationlowtime reputationminimum reputationrate reputationreject
 		reputationtest reputationverbose senderpolicyscript signaturettlmaximum luagcfrequency`) {
 		confUnsupported[n] = true
+	}
+}
+
+func pathOpt(set func(o *Options, s string)) confHandler {
+	return func(p *confParser, l confLine) error {
+		set(p.opts, resolvePath(l.value, p.base))
+		return nil
 	}
 }
 
