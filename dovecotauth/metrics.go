@@ -41,7 +41,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Password verifications answered from the verified-credential cache.",
 		}),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "gomilter_auth_connections",
+			Name: "gomilter_auth_connections_active",
 			Help: "Open client and userdb connections.",
 		}),
 		panics: prometheus.NewCounter(prometheus.CounterOpts{

@@ -31,7 +31,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Connections accepted.",
 		}),
 		connsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "gomilter_policy_connections_open",
+			Name: "gomilter_policy_connections_active",
 			Help: "Connections currently open.",
 		}),
 		malformed: prometheus.NewCounter(prometheus.CounterOpts{
