@@ -199,3 +199,24 @@ func TestCache(t *testing.T) {
 		t.Errorf("temporary failures were cached: calls = %d", inner.calls)
 	}
 }
+
+func TestMemory(t *testing.T) {
+	m := NewMemory()
+	m.Add("a@x", "{PLAIN}pw", map[string]string{"home": "/h"})
+	ctx := context.Background()
+	if c, err := m.Lookup(ctx, "a@x", RequestInfo{}); err != nil || c.Password != "{PLAIN}pw" {
+		t.Errorf("Lookup = %+v, %v", c, err)
+	}
+	if got := m.Schemes(); len(got) != 1 || got[0] != "PLAIN" {
+		t.Errorf("Schemes = %v", got)
+	}
+	m.SetFailure(&TempError{Err: errors.New("down")})
+	if _, err := m.LookupUser(ctx, "a@x", RequestInfo{}); !IsTemporary(err) {
+		t.Errorf("LookupUser during failure = %v", err)
+	}
+	m.SetFailure(nil)
+	m.Remove("a@x")
+	if _, err := m.Lookup(ctx, "a@x", RequestInfo{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after Remove: %v", err)
+	}
+}
