@@ -24,7 +24,7 @@
 // A session on the wire (MTA lines first, milter replies indented):
 //
 //	O  version=6 actions=0x1ff protocol=0x1fffff
-//	   O  version=6 actions=0x31 protocol=0x1f0500 (LEADSPC, NR_*, SKIP, NOUNKNOWN)
+//	   O  version=6 actions=0x31 protocol=0x1f0580 (LEADSPC, NR_*, SKIP, NOUNKNOWN)
 //	D  C j=mx.example {daemon_name}=mx.example
 //	C  mail.client.example 4 port=40000 192.0.2.1
 //	   c

@@ -139,3 +139,24 @@ func TestHeaderField(t *testing.T) {
 		t.Errorf("CRLF value changed: %q", f.Value)
 	}
 }
+
+func TestTrace(t *testing.T) {
+	var buf syncBuffer
+	c := newTConn(t, func(context.Context) Milter { return NoOpMilter{} }, Options{Trace: &buf})
+	c.negotiate(6, postfixActions, postfixProtocol)
+	c.send(CmdMail, EncodeStrings("<a@b>"))
+	c.expect(RespContinue, nil)
+	c.send(CmdBody, []byte("secret body"))
+	c.send(CmdQuit)
+	c.expectClosed()
+	<-c.done
+	got := buf.String()
+	for _, want := range []string{"< OPTNEG 12 ", "> OPTNEG 12 ", "< MAIL 6 \"<a@b>\\x00\"", "> CONTINUE 0", "< BODY 11 \"\""} {
+		if !strings.Contains(got, want) {
+			t.Errorf("trace lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "secret") {
+		t.Error("trace shows body data")
+	}
+}

@@ -57,6 +57,10 @@ type Options struct {
 	// to UNKNOWN which is never wanted (e.g. ProtoNoBody for a milter
 	// that only reads headers).
 	NoEvents OptProtocol
+	// Trace, when set, gets one line per packet in each direction: the
+	// command or reply name, its length and (except body data) the start
+	// of its payload. For debugging only: it shows addresses and headers.
+	Trace io.Writer
 	// SymLists, when set and the MTA offers SETSYMLIST, replaces the
 	// MTA's macro lists (Postfix then sends no macros for stages left
 	// out). Values are space-separated names, e.g. "{auth_authen} i".

@@ -108,6 +108,7 @@ func (s *session) run() {
 		p, buf, err := ReadPacket(s.r, s.srv.opts.MaxPacketSize, s.buf)
 		s.buf = buf
 		if err == nil {
+			s.trace("<", p.Code, p.Data)
 			var quit bool
 			quit, err = s.handle(p)
 			if err == nil && !quit {
@@ -188,8 +189,24 @@ func (s *session) writePacket(code Code, data []byte) error {
 	if _, err := s.w.Write(hdr[:]); err != nil {
 		return err
 	}
+	s.trace(">", code, data)
 	_, err := s.w.Write(data)
 	return err
+}
+
+// trace writes one line per packet to Options.Trace.
+func (s *session) trace(dir string, code Code, data []byte) {
+	w := s.srv.opts.Trace
+	if w == nil {
+		return
+	}
+	shown := data
+	if code == CmdBody || code == RespReplBody {
+		shown = nil
+	} else if len(shown) > 120 {
+		shown = shown[:120]
+	}
+	fmt.Fprintf(w, "%s %s %d %q\n", dir, code, len(data), shown)
 }
 
 func (s *session) flush() error {
