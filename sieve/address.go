@@ -83,6 +83,21 @@ func extractAddr(item string) string {
 	return strings.Join(strings.Fields(item), "")
 }
 
+// validAddr reports whether a is local@domain with both parts present and
+// only ASCII (no SMTPUTF8 support, as in Pigeonhole).
+func validAddr(a string) bool {
+	local, domain, ok := splitAddr(a)
+	if !ok || local == "" || domain == "" {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if a[i] >= 0x80 || a[i] <= ' ' {
+			return false
+		}
+	}
+	return true
+}
+
 // splitAddr splits at the last '@' (local parts may hold quoted '@').
 func splitAddr(a string) (local, domain string, hasAt bool) {
 	i := strings.LastIndexByte(a, '@')

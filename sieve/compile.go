@@ -198,8 +198,10 @@ func (c *Compiler) command(a *astNode) *Node {
 	if s.Name == "foreverypart" {
 		c.loops++
 	}
-	restore := c.ihave(n)
-	n.Block = c.block(a.block, false)
+	restore, skip := c.ihave(n)
+	if !skip {
+		n.Block = c.block(a.block, false)
+	}
 	restore()
 	if s.Name == "foreverypart" {
 		c.loops--
@@ -240,13 +242,17 @@ func (c *Compiler) test(a *astNode) *Node {
 
 // ihave makes the capabilities tested by "if ihave [...]" usable inside
 // the block (RFC 5463 section 4); the returned func undoes it.
-func (c *Compiler) ihave(n *Node) func() {
+// When a capability is missing the block can never run and is not
+// compiled at all (skip), so unknown commands in it are no error.
+func (c *Compiler) ihave(n *Node) (restore func(), skip bool) {
 	if len(n.Tests) != 1 || n.Tests[0].Spec.Name != "ihave" || len(n.Tests[0].Args) != 1 {
-		return func() {}
+		return func() {}, false
 	}
 	var added []string
 	for _, ext := range n.Tests[0].Args[0].Strs {
-		if c.opts.enabled(ext) && !c.required[ext] {
+		if !c.opts.enabled(ext) {
+			skip = true
+		} else if !c.required[ext] {
 			c.required[ext] = true
 			added = append(added, ext)
 		}
@@ -255,7 +261,7 @@ func (c *Compiler) ihave(n *Node) func() {
 		for _, ext := range added {
 			delete(c.required, ext)
 		}
-	}
+	}, skip
 }
 
 // ok is false when argument checking already failed for the node.

@@ -167,7 +167,11 @@ func evalAddress(r *Runtime, n *Node) (bool, error) {
 		for _, h := range r.headerLists(n) {
 			for _, raw := range indexed(n, fieldValues(h, name, false)) {
 				addrs, ok := parseAddressList(raw)
+				for _, a := range addrs {
+					ok = ok && validAddr(a)
+				}
 				if !ok {
+					// An unparsable field only matches as a whole with :all.
 					if part == "all" {
 						vals = append(vals, raw)
 					}

@@ -48,11 +48,9 @@ func parseFlagList(ss []string) []string {
 	for _, s := range ss {
 		for _, f := range strings.Fields(s) {
 			if strings.HasPrefix(f, "\\") {
-				canon, ok := systemFlags[strings.ToLower(f)]
-				if !ok {
+				if _, ok := systemFlags[strings.ToLower(f)]; !ok {
 					continue
 				}
-				f = canon
 			}
 			if !containsFold(out, f) {
 				out = append(out, f)

@@ -162,7 +162,10 @@ func (r *Runtime) regexMatch(n *Node, rawKey, k, v string) (bool, error) {
 		if re = r.regexCache[m.comp+"\x00"+k]; re == nil {
 			re, err = compileRegex(k, m.comp, r.opts.MaxRegexLen)
 			if err != nil {
-				return false, r.errorf(n.Pos, "invalid regular expression '%s': %v", k, err)
+				// Pigeonhole reports a bad run-time pattern and goes on
+				// with the test false.
+				r.res.Errors = append(r.res.Errors, r.errorf(n.Pos, "invalid regular expression '%s': %v", k, err).(*Error))
+				return false, nil
 			}
 			if len(r.regexCache) < 256 {
 				r.regexCache[m.comp+"\x00"+k] = re

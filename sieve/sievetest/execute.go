@@ -49,6 +49,9 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 		}
 		if !s.mailboxes[box] {
 			if !a.Create {
+				s.errs = append(s.errs, &sieve.Error{Pos: a.Pos, Script: a.Script,
+					Msg: "failed to store into mailbox '" + box + "': Mailbox doesn't exist: " + box})
+				s.store("INBOX", withFlags(msg, a.Flags)) // fall back to the implicit keep
 				return false
 			}
 			s.mailboxes[box] = true

@@ -176,6 +176,7 @@ func (s *suite) run(appendResult bool) bool {
 		s.main.SetResult(res)
 		return false
 	}
+	s.errs = rt.Result().Errors
 	s.main.SetResult(rt.Result())
 	s.main.SetFlags(rt.Flags())
 	s.main.SetMessage(rt.Message())
