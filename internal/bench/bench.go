@@ -66,9 +66,9 @@ func Run(ctx context.Context, kind string, o RunOptions, op Op) (*Report, error)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
-				if i >= o.N || ctx.Err() != nil {
+				if i >= o.N {
 					return
 				}
 				t0 := time.Now()
@@ -82,7 +82,10 @@ func Run(ctx context.Context, kind string, o RunOptions, op Op) (*Report, error)
 	}
 	wg.Wait()
 	r.Elapsed = time.Since(start)
-	r.Latencies = lat
+	// Every claimed index ran to the end, so the executed ones are a
+	// prefix (shorter than N only after ctx was cancelled).
+	r.N = min(int(next.Load()), o.N)
+	r.Latencies = lat[:r.N]
 	slices.Sort(r.Latencies)
 	if o.PID > 0 {
 		after, err := ReadProc(o.PID)

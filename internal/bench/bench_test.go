@@ -148,3 +148,20 @@ func TestRunMilterCountsResults(t *testing.T) {
 		t.Errorf("Print output:\n%s", b.String())
 	}
 }
+
+func TestRunCancelledKeepsExecutedOnly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rep, err := Run(ctx, "x", RunOptions{Workers: 2, N: 1000}, func(_ context.Context, _, i int) (string, []string, error) {
+		if i == 10 {
+			cancel()
+		}
+		time.Sleep(time.Millisecond)
+		return "ok", nil, nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if rep.N >= 1000 || rep.N < 11 || len(rep.Latencies) != rep.N || rep.Outcomes["ok"] != rep.N || rep.Percentile(0) <= 0 {
+		t.Errorf("N=%d latencies=%d outcomes=%v p0=%v", rep.N, len(rep.Latencies), rep.Outcomes, rep.Percentile(0))
+	}
+}
