@@ -19,11 +19,23 @@ func init() {
 
 // milterOptions turns the config into the filter's options; reload calls
 // it again and swaps the result in for new connections.
+// Order matters: verification first, signing last (after every header
+// the checks add), so signatures cover the message as it leaves.
 func milterOptions(c *config.Config, e *env) (mailfilter.Options, error) {
-	return mailfilter.Options{
-		AuthservID: c.Milter.AuthservID,
-		Logger:     e.logger,
-	}, nil
+	o := mailfilter.Options{
+		AuthservID:     c.Milter.AuthservID,
+		MaxMessageSize: c.Milter.MaxMessageSize,
+		Logger:         e.logger,
+	}
+	d, err := buildDKIM(c, e)
+	if err != nil {
+		return o, err
+	}
+	if d != nil {
+		o.Checks = append(o.Checks, d)
+		o.Signers = append(o.Signers, d)
+	}
+	return o, nil
 }
 
 func buildMilter(c *config.Config, e *env) (*piece, error) {

@@ -70,6 +70,22 @@ type Milter struct {
 	// AuthservID names this host in Authentication-Results headers;
 	// default: the host name.
 	AuthservID string `yaml:"authserv_id"`
+	// MaxMessageSize: larger messages pass unchecked (logged); default 64 MiB.
+	MaxMessageSize int `yaml:"max_message_size"`
+	// DKIM signs and verifies like OpenDKIM.
+	DKIM MilterDKIM `yaml:"dkim"`
+}
+
+// MilterDKIM configures DKIM signing and verification.
+type MilterDKIM struct {
+	// Enabled turns DKIM on (default true: verify-only without a conf).
+	Enabled *bool `yaml:"enabled"`
+	// OpenDKIMConf is an existing opendkim.conf (Mode, Domain, Selector,
+	// KeyFile, KeyTable, SigningTable with refile:, InternalHosts,
+	// Canonicalization, OversignHeaders, On-*...), read as it is: pointing
+	// this at /etc/opendkim.conf is the whole migration. Its Socket is
+	// ignored (gomilter listens on milter.listen). Empty: verify only.
+	OpenDKIMConf string `yaml:"opendkim_conf"`
 }
 
 // Policy is the Postfix policy delegation daemon (check_policy_service).
@@ -193,7 +209,7 @@ func Default() *Config {
 		DNS:             DNS{Timeout: 2 * time.Second, CacheSize: 10000},
 		StateDir:        stateDir,
 		ShutdownTimeout: 30 * time.Second,
-		Milter:          Milter{Listen: sock("gomilter.sock"), AuthservID: host},
+		Milter:          Milter{Listen: sock("gomilter.sock"), AuthservID: host, MaxMessageSize: 64 << 20},
 		Policy: Policy{Listen: sock("gomilter-policy.sock"), SPF: PolicySPF{
 			RejectOn: []string{"fail"}, DeferOn: []string{"temperror"},
 			InternalNetworks: []Prefix{mustPrefix("127.0.0.0/8"), mustPrefix("::1/128")},

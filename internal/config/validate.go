@@ -42,6 +42,12 @@ func (c *Config) validate() Errors {
 	if c.StateDir == "" || !filepath.IsAbs(c.StateDir) {
 		bad("state_dir", "%q: want an absolute directory", c.StateDir)
 	}
+	if c.Milter.MaxMessageSize <= 0 {
+		bad("milter.max_message_size", "must be positive")
+	}
+	if c.Milter.DKIM.OpenDKIMConf != "" && !filepath.IsAbs(c.Milter.DKIM.OpenDKIMConf) {
+		bad("milter.dkim.opendkim_conf", "%q: want an absolute path", c.Milter.DKIM.OpenDKIMConf)
+	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout", "must be positive")
 	}
