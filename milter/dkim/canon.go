@@ -62,13 +62,16 @@ func appendHeader(dst []byte, c Canon, name, value string, noCRLF bool) []byte {
 	return dst
 }
 
-// appendRelaxedHeader: lower-case name without trailing WSP, value unfolded
-// (CR and LF dropped, as both OpenDKIM and go-msgauth do), WSP runs collapsed
-// to one SP, leading and trailing WSP removed (RFC 6376 3.4.2).
+// appendRelaxedHeader: lower-case name without WSP, value with every run
+// of white space (SP, HT, and also CR, LF, VT, FF as OpenDKIM's isspace()
+// test has it, so a bare CR counts as a space) collapsed to one SP, leading
+// and trailing white space removed (RFC 6376 3.4.2).
 func appendRelaxedHeader(dst []byte, name, value string) []byte {
-	name = strings.TrimRight(name, " \t")
 	for i := 0; i < len(name); i++ {
 		c := name[i]
+		if isSpace(c) {
+			continue
+		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
@@ -78,21 +81,21 @@ func appendRelaxedHeader(dst []byte, name, value string) []byte {
 	space, started := false, false
 	for i := 0; i < len(value); i++ {
 		c := value[i]
-		switch {
-		case c == '\r' || c == '\n':
-			continue
-		case isWSP(c):
+		if isSpace(c) {
 			space = true
-		default:
-			if space && started {
-				dst = append(dst, ' ')
-			}
-			space, started = false, true
-			dst = append(dst, c)
+			continue
 		}
+		if space && started {
+			dst = append(dst, ' ')
+		}
+		space, started = false, true
+		dst = append(dst, c)
 	}
 	return dst
 }
+
+// isSpace is C's isspace() in the "C" locale.
+func isSpace(c byte) bool { return c == ' ' || ('\t' <= c && c <= '\r') }
 
 // bodyCanon canonicalizes a body the way OpenDKIM 2.11's libopendkim does
 // (dkim-canon.c), which differs from go-msgauth v0.7.0 on bare CR bytes:

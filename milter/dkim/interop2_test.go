@@ -32,6 +32,12 @@ func cornerMessages() map[string]string {
 		"CR line end":  hdr + "\r\nx\r\n\r\r\n",
 		"CR at end":    hdr + "\r\nx\r\n\r",
 		"CR only body": hdr + "\r\n\r\r\n\r\n",
+		"CR in header": "From: user@example.com\r\nSubject: a\rb \r c\r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
+		"CR ends hdr":  "From: user@example.com\r\nSubject: ab\r\r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
+		"fold at colon": "From: user@example.com\r\nSubject:\r\n\tfolded\r\nTo:\r\n a@example.org\r\n\r\nbody\r\n",
+		"VT FF header":  "From: user@example.com\r\nSubject: a\vb\fc \v\r\n\r\nbody\r\n",
+		"empty header": "From: user@example.com\r\nSubject:\r\nX-Empty: \r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
+		"8bit header":  "From: J\xc3\xbcrgen <user@example.com>\r\nSubject: Gr\xc3\xbc\xc3\x9fe\r\n\r\nbody\r\n",
 	}
 }
 
@@ -125,7 +131,7 @@ func TestInteropOpenDKIMSigns(t *testing.T) {
 			}
 			if err := goMsgauthVerify(t, m, od.pub)[0]; err == nil {
 				theirs++
-			} else if want == StatusPass && !strings.Contains(file, "CR") {
+			} else if want == StatusPass && !goMsgauthDiffers(file) {
 				t.Errorf("%s %s: go-msgauth fails: %v", name, file, err)
 			}
 		}
@@ -135,6 +141,13 @@ func TestInteropOpenDKIMSigns(t *testing.T) {
 			t.Errorf("%s: OpenDKIM passes only %d of its own signatures", name, odPass)
 		}
 	}
+}
+
+// goMsgauthDiffers names the corner cases where go-msgauth v0.7.0 and
+// OpenDKIM canonicalize differently: bare CR in bodies or headers, VT/FF
+// in header values (OpenDKIM counts them as white space).
+func goMsgauthDiffers(name string) bool {
+	return strings.Contains(name, "CR") || strings.Contains(name, "VT")
 }
 
 // TestInteropOpenDKIMVerifies: gomilter signs, OpenDKIM verifies.

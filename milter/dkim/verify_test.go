@@ -85,6 +85,9 @@ func TestRelaxedHeader(t *testing.T) {
 		{"SUBJECT ", "x", "subject:x\r\n"},
 		{"To", "\r\n\ta@b", "to:a@b\r\n"},
 		{"X", "", "x:\r\n"},
+		// OpenDKIM (and so gomilter) count CR, LF, VT, FF as white space.
+		{"Subject", " a\rb \r c", "subject:a b c\r\n"},
+		{"Subject", " a\vb\fc \v", "subject:a b c\r\n"},
 	}
 	for _, tc := range tests {
 		if got := string(appendHeader(nil, Relaxed, tc.name, tc.value, false)); got != tc.want {
