@@ -82,6 +82,8 @@ type Options struct {
 	UserEmail string
 	// RedirectEnvelopeFrom is Pigeonhole's sieve_redirect_envelope_from.
 	RedirectEnvelopeFrom string
+	// NotifyEnvelopeFrom is sieve_notify_mailto_envelope_from.
+	NotifyEnvelopeFrom string
 }
 
 // ScoreConfig describes where spamtest/virustest find their score.
@@ -265,6 +267,8 @@ func (o *Options) Set(key, value string) error {
 		o.UserEmail = value
 	case "sieve_redirect_envelope_from":
 		o.RedirectEnvelopeFrom = value
+	case "sieve_notify_mailto_envelope_from":
+		o.NotifyEnvelopeFrom = value
 	default:
 		return fmt.Errorf("sieve: unknown setting %q", key)
 	}

@@ -58,10 +58,7 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 		}
 		s.store(box, withFlags(msg, a.Flags))
 	case sieve.ActRedirect:
-		from := env.From
-		if v := r.Options().RedirectEnvelopeFrom; v != "" {
-			from = redirectFrom(v, env, r.Options())
-		}
+		from := sieve.EnvelopeFrom(r.Options().RedirectEnvelopeFrom, "sender", env, r.Options())
 		m := cloneMsg(msg)
 		m.Header = append([]mailmsg.Field{field("X-Sieve-Redirected-From", env.To)}, m.Header...)
 		s.smtp = append(s.smtp, sent{from: from, to: a.Address, msg: m})
@@ -78,7 +75,9 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 			s.smtp = append(s.smtp, sent{from: from, to: a.Vacation.To, msg: sieve.ComposeVacation(a, env.To, r.Options())})
 		}
 	case sieve.ActNotify:
-		s.smtp = append(s.smtp, notifyMessages(a, env)...)
+		for _, o := range sieve.ComposeNotify(a, env, r.Options()) {
+			s.smtp = append(s.smtp, sent{from: o.From, to: o.To, msg: o.Message})
+		}
 	}
 	return true
 }
@@ -94,30 +93,6 @@ func withFlags(m *mailmsg.Message, flags []string) *mailmsg.Message {
 		c.Header = append(c.Header, mailmsg.Field{Name: "X-Sieve-Flags", Value: " " + strings.Join(flags, " ")})
 	}
 	return c
-}
-
-func redirectFrom(v string, env sieve.Envelope, o *sieve.Options) string {
-	switch v {
-	case "sender":
-		return env.From
-	case "recipient":
-		return env.To
-	case "orig_recipient":
-		if env.OrigTo != "" {
-			return env.OrigTo
-		}
-		return env.To
-	case "user_email":
-		if o.UserEmail != "" {
-			return o.UserEmail
-		}
-		return env.To
-	case "postmaster":
-		return "postmaster@example.com"
-	case "<>":
-		return ""
-	}
-	return strings.Trim(v, "<>")
 }
 
 func field(name, value string) mailmsg.Field { return mailmsg.Field{Name: name, Value: " " + value} }
@@ -145,30 +120,3 @@ func crlf(s string) string {
 	return strings.ReplaceAll(s, "\n", "\r\n")
 }
 
-func notifyMessages(a *sieve.Action, env sieve.Envelope) []sent {
-	var out []sent
-	rcpts := mailtoRecipients(a.Notify.Method)
-	for _, to := range rcpts {
-		from := a.Notify.From
-		if from == "" {
-			from = "<" + env.To + ">"
-		}
-		m := &mailmsg.Message{Header: []mailmsg.Field{field("From", from), field("To", "<"+to+">"),
-			field("Subject", a.Notify.Message), field("Auto-Submitted", "auto-notified")},
-			Body: []byte("Notification of new message.\r\n")}
-		out = append(out, sent{from: "", to: to, msg: m})
-	}
-	return out
-}
-
-func mailtoRecipients(uri string) []string {
-	rest := uri[strings.IndexByte(uri, ':')+1:]
-	to, _, _ := strings.Cut(rest, "?")
-	var out []string
-	for _, a := range strings.Split(to, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			out = append(out, a)
-		}
-	}
-	return out
-}
