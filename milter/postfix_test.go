@@ -298,3 +298,48 @@ func postfixRefusals(t *testing.T, inst *postfixtest.Instance) {
 		}
 	}
 }
+
+// symMilter reports at end of message which macros it could see.
+type symMilter struct{ milter.NoOpMilter }
+
+func (symMilter) EndOfMessage(_ context.Context, mod *milter.Modifier, m *milter.Macros) (milter.Response, error) {
+	_, hasDaemon := m.Lookup("{daemon_name}")
+	return milter.Continue, mod.AddHeader("X-Macros", fmt.Sprintf("j=%s i=%s eom_j=%s mail_addr=%s daemon_name=%v",
+		m.Stage(milter.StageConnect)["j"], m.Stage(milter.StageEOM)["i"], m.Stage(milter.StageEOM)["j"],
+		m.Stage(milter.StageMail)["{mail_addr}"], hasDaemon))
+}
+
+// TestPostfixSymLists: with SETSYMLIST Postfix sends exactly the listed
+// macros for the listed stages (here {daemon_name} disappears from
+// CONNECT and j appears at end of message). Observed with Postfix 3.7:
+// stages not listed keep their default lists.
+func TestPostfixSymLists(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Postfix")
+	}
+	srv, err := milter.NewServer(func(context.Context) milter.Milter { return symMilter{} }, milter.Options{
+		SymLists: map[milter.Stage]string{milter.StageConnect: "j", milter.StageMail: "{mail_addr}", milter.StageEOM: "i j"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	inst := startPostfix(t, l.Addr().String(), "6")
+	qid, err := inst.SendID(t, "sym@example.com", []string{"b@example.org"}, []byte(rawMsg))
+	if err != nil {
+		t.Fatalf("send: %v\n%s", err, inst.Log())
+	}
+	m, ok := sinkMessage(t, inst, func(m postfixtest.SinkMessage) bool { return m.From == "sym@example.com" })
+	if !ok {
+		t.Fatalf("not relayed:\n%s", inst.Log())
+	}
+	want := fmt.Sprintf("X-Macros: j=mx.test.example i=%s eom_j=mx.test.example mail_addr=sym@example.com daemon_name=false\r\n", qid)
+	if !strings.Contains(string(m.Data), want) {
+		t.Errorf("relayed message lacks %q:\n%s", want, m.Data)
+	}
+}

@@ -62,8 +62,9 @@ type Options struct {
 	// of its payload. For debugging only: it shows addresses and headers.
 	Trace io.Writer
 	// SymLists, when set and the MTA offers SETSYMLIST, replaces the
-	// MTA's macro lists (Postfix then sends no macros for stages left
-	// out). Values are space-separated names, e.g. "{auth_authen} i".
+	// MTA's macro list of each stage given (Postfix 3.7 keeps its default
+	// lists for stages left out). Values are space-separated names, e.g.
+	// "{auth_authen} i".
 	SymLists map[Stage]string
 }
 
