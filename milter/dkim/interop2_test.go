@@ -14,30 +14,30 @@ func cornerMessages() map[string]string {
 	hdr := "From: User <user@example.com>\r\nTo: a@example.org\r\nSubject: corner\r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n"
 	long := strings.Repeat("0123456789", 150)
 	return map[string]string{
-		"plain":        hdr + "\r\nThis is a test!\r\n",
-		"empty body":   hdr + "\r\n",
-		"blank body":   hdr + "\r\n\r\n\r\n",
-		"folded":       "From: User\r\n <user@example.com>\r\nTo: a@example.org,\r\n\tb@example.org\r\nSubject:  folded \r\n  subject\t\r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
-		"repeated":     hdr + "To: second@example.org\r\nReceived: x\r\nReceived: y\r\nCc: c@example.org\r\nCc: d@example.org\r\n\r\nbody\r\n",
-		"odd case":     "fROM: user@example.com\r\nSUBJECT: odd\r\ndate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
-		"8bit":         hdr + "Content-Type: text/plain; charset=utf-8\r\n\r\nGrüße, ça va? \xff\xfe\r\n",
-		"wsp":          hdr + "\r\n  lead\t and  trail  \r\n\t\r\nend \t\r\n \r\n",
-		"long lines":   hdr + "\r\n" + long + "\r\n" + long + " " + long + "\r\n",
-		"no final eol": hdr + "\r\nlast line",
-		"bare CR mid":  hdr + "\r\nab\rcd\r\n",
-		"bare CR wsp":  hdr + "\r\na \r b\r\n\r c\r\n",
-		"CR CR":        hdr + "\r\na\r\rb\r\n",
-		"CR eol":       hdr + "\r\nline\r\r\nnext\r\n",
-		"CR line":      hdr + "\r\nx\r\n\r\r\ny\r\n",
-		"CR line end":  hdr + "\r\nx\r\n\r\r\n",
-		"CR at end":    hdr + "\r\nx\r\n\r",
-		"CR only body": hdr + "\r\n\r\r\n\r\n",
-		"CR in header": "From: user@example.com\r\nSubject: a\rb \r c\r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
-		"CR ends hdr":  "From: user@example.com\r\nSubject: ab\r\r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
+		"plain":         hdr + "\r\nThis is a test!\r\n",
+		"empty body":    hdr + "\r\n",
+		"blank body":    hdr + "\r\n\r\n\r\n",
+		"folded":        "From: User\r\n <user@example.com>\r\nTo: a@example.org,\r\n\tb@example.org\r\nSubject:  folded \r\n  subject\t\r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
+		"repeated":      hdr + "To: second@example.org\r\nReceived: x\r\nReceived: y\r\nCc: c@example.org\r\nCc: d@example.org\r\n\r\nbody\r\n",
+		"odd case":      "fROM: user@example.com\r\nSUBJECT: odd\r\ndate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
+		"8bit":          hdr + "Content-Type: text/plain; charset=utf-8\r\n\r\nGrüße, ça va? \xff\xfe\r\n",
+		"wsp":           hdr + "\r\n  lead\t and  trail  \r\n\t\r\nend \t\r\n \r\n",
+		"long lines":    hdr + "\r\n" + long + "\r\n" + long + " " + long + "\r\n",
+		"no final eol":  hdr + "\r\nlast line",
+		"bare CR mid":   hdr + "\r\nab\rcd\r\n",
+		"bare CR wsp":   hdr + "\r\na \r b\r\n\r c\r\n",
+		"CR CR":         hdr + "\r\na\r\rb\r\n",
+		"CR eol":        hdr + "\r\nline\r\r\nnext\r\n",
+		"CR line":       hdr + "\r\nx\r\n\r\r\ny\r\n",
+		"CR line end":   hdr + "\r\nx\r\n\r\r\n",
+		"CR at end":     hdr + "\r\nx\r\n\r",
+		"CR only body":  hdr + "\r\n\r\r\n\r\n",
+		"CR in header":  "From: user@example.com\r\nSubject: a\rb \r c\r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
+		"CR ends hdr":   "From: user@example.com\r\nSubject: ab\r\r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
 		"fold at colon": "From: user@example.com\r\nSubject:\r\n\tfolded\r\nTo:\r\n a@example.org\r\n\r\nbody\r\n",
 		"VT FF header":  "From: user@example.com\r\nSubject: a\vb\fc \v\r\n\r\nbody\r\n",
-		"empty header": "From: user@example.com\r\nSubject:\r\nX-Empty: \r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
-		"8bit header":  "From: J\xc3\xbcrgen <user@example.com>\r\nSubject: Gr\xc3\xbc\xc3\x9fe\r\n\r\nbody\r\n",
+		"empty header":  "From: user@example.com\r\nSubject:\r\nX-Empty: \r\nDate: Tue, 22 Dec 2009 13:04:12 -0800\r\n\r\nbody\r\n",
+		"8bit header":   "From: J\xc3\xbcrgen <user@example.com>\r\nSubject: Gr\xc3\xbc\xc3\x9fe\r\n\r\nbody\r\n",
 	}
 }
 
@@ -76,7 +76,7 @@ func corpusStep(t *testing.T) int {
 	if testing.Short() {
 		return 50
 	}
-	return 10
+	return 20
 }
 
 // interopMessages: the corpus sample plus the corner cases, minus "no
