@@ -118,15 +118,22 @@ func NewVerifier(r TXTResolver, opts VerifyOptions) *Verifier {
 func (v *Verifier) Verify(ctx context.Context, m *mailmsg.Message) []Result {
 	var out []Result
 	bodies := map[bodyKey][]byte{}
+	froms := len(m.All("From"))
 	for i, f := range m.Header {
 		if !strings.EqualFold(strings.TrimRight(f.Name, " \t"), "DKIM-Signature") {
 			continue
 		}
 		var r Result
-		if len(out) >= v.opts.MaxSignatures {
+		switch {
+		case froms > 1:
+			// Several From: fields let a forged author ride on a valid
+			// signature; OpenDKIM answers permerror, so do we.
+			r = Result{Status: StatusPermError, Reason: "message has several From fields"}
+			fillFromRaw(&r, f.Value)
+		case len(out) >= v.opts.MaxSignatures:
 			r = Result{Status: StatusPolicy, Reason: "too many signatures"}
 			fillFromRaw(&r, f.Value)
-		} else {
+		default:
 			r = v.verifyOne(ctx, m, i, bodies)
 		}
 		v.opts.Metrics.countVerify(r.Status)

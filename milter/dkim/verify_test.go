@@ -312,6 +312,10 @@ func TestExpiredAndSyntax(t *testing.T) {
 	if len(res) != 1 || res[0].Status != StatusNeutral || res[0].Domain != "example.com" {
 		t.Errorf("syntax error: %+v", res)
 	}
+	double := prepend(signed, mailmsg.Field{Name: "From", Value: " evil@example.net"})
+	if res := NewVerifier(r, VerifyOptions{}).Verify(context.Background(), double); res[0].Status != StatusPermError {
+		t.Errorf("double From: %+v", res)
+	}
 	if got := NewVerifier(r, VerifyOptions{}).Verify(context.Background(), m); got != nil {
 		t.Errorf("unsigned: %+v, want nil", got)
 	}
