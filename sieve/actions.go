@@ -81,6 +81,9 @@ type Result struct {
 	Message      *mailmsg.Message
 	Errors       []*Error
 	Duplicates   []DuplicateMark
+	// Aborted is set when a runtime error stopped the script; Actions then
+	// hold only the implicit keep of the unmodified message.
+	Aborted bool
 
 	keepCancelled bool
 	redirects     int

@@ -57,7 +57,8 @@ func compile(src []byte, o *Options, name, id string, stack map[string]*Script, 
 		if errors.As(err, &e) {
 			e.Script = name
 		}
-		return nil, &CompileError{Errors: []*Error{e}}
+		// Like Pigeonhole, a failed parse ends with a summary error.
+		return nil, &CompileError{Errors: []*Error{e, {Pos: e.Pos, Script: name, Msg: "parse failed"}}}
 	}
 	c := &Compiler{opts: o, reg: newRegistry(o), required: map[string]bool{}, name: name,
 		stack: stack, depth: depth, count: count, reported: map[string]bool{}}
@@ -66,6 +67,8 @@ func compile(src []byte, o *Options, name, id string, stack map[string]*Script, 
 	defer delete(stack, id)
 	cmds := c.block(ast, true)
 	if len(c.errs) > 0 {
+		last := c.errs[len(c.errs)-1].Pos
+		c.errs = append(c.errs, &Error{Pos: last, Script: name, Msg: "validation failed"})
 		return nil, &CompileError{Errors: c.errs}
 	}
 	c.script.cmds = cmds
@@ -176,6 +179,7 @@ func (c *Compiler) command(a *astNode) *Node {
 	if s == nil {
 		return nil
 	}
+	before := len(c.errs)
 	n := c.node(a, s)
 	switch {
 	case s.Tests == 0 && len(a.tests) > 0:
@@ -185,6 +189,7 @@ func (c *Compiler) command(a *astNode) *Node {
 	case s.Tests == 2 && !a.testList:
 		c.Errorf(a.pos, "the %s command requires a test list", s.Name)
 	}
+	c.onePerNode(before)
 	for _, t := range a.tests {
 		if tn := c.test(t); tn != nil {
 			n.Tests = append(n.Tests, tn)
@@ -217,6 +222,7 @@ func (c *Compiler) test(a *astNode) *Node {
 	if s == nil {
 		return nil
 	}
+	before := len(c.errs)
 	n := c.node(a, s)
 	switch {
 	case s.Tests == 0 && len(a.tests) > 0:
@@ -226,6 +232,7 @@ func (c *Compiler) test(a *astNode) *Node {
 	case s.Tests == 2 && !a.testList:
 		c.Errorf(a.pos, "the %s test requires a test list", s.Name)
 	}
+	c.onePerNode(before)
 	for _, t := range a.tests {
 		if tn := c.test(t); tn != nil {
 			n.Tests = append(n.Tests, tn)
@@ -262,6 +269,14 @@ func (c *Compiler) ihave(n *Node) (restore func(), skip bool) {
 			delete(c.required, ext)
 		}
 	}, skip
+}
+
+// onePerNode keeps only the first argument error of a command or test, as
+// Pigeonhole stops validating a command at its first bad argument.
+func (c *Compiler) onePerNode(before int) {
+	if len(c.errs) > before+1 {
+		c.errs = c.errs[:before+1]
+	}
 }
 
 // ok is false when argument checking already failed for the node.

@@ -130,7 +130,11 @@ func (r *Runtime) Finish(err error) (*Result, error) {
 			e = &Error{Script: r.script.name, Msg: err.Error()}
 		}
 		res.Errors = append(res.Errors, e)
-		res.Actions = []*Action{{Kind: ActKeep, Implicit: true, Flags: nil, Message: res.Message}}
+		res.Aborted = true
+		// The implicit keep after a failure stores the message as received,
+		// without editheader changes.
+		res.Message = r.in.Message
+		res.Actions = []*Action{{Kind: ActKeep, Implicit: true, Flags: nil, Message: r.in.Message}}
 		res.ImplicitKeep = true
 		return res, e
 	}

@@ -81,7 +81,7 @@ func runVacation(r *Runtime, n *Node) error {
 // VacationSkipReason tells why no reply must be sent for the message and
 // the user's addresses, or "" if the reply may go out (RFC 5230 section
 // 4.5 plus Pigeonhole's checks). The caller still applies the period.
-func VacationSkipReason(a *Action, res *Result, rcpt string, opts *Options) string {
+func VacationSkipReason(a *Action, env Envelope, opts *Options) string {
 	v := a.Vacation
 	msg := a.Message
 	sender := strings.ToLower(v.To)
@@ -120,7 +120,10 @@ func VacationSkipReason(a *Action, res *Result, rcpt string, opts *Options) stri
 			}
 		}
 	}
-	own := append([]string{rcpt}, v.Addresses...)
+	own := append([]string{env.To}, v.Addresses...)
+	if opts.VacationUseOriginalRecipient && env.OrigTo != "" {
+		own = append(own, env.OrigTo)
+	}
 	if opts.UserEmail != "" {
 		own = append(own, opts.UserEmail)
 	}

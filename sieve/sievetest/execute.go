@@ -31,7 +31,7 @@ func (s *suite) execute(r *sieve.Runtime) bool {
 	for _, d := range res.Duplicates {
 		s.dups[d.ID] = true
 	}
-	return ok
+	return ok && !res.Aborted
 }
 
 func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action, env sieve.Envelope) bool {
@@ -67,7 +67,7 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 			s.smtp = append(s.smtp, sent{from: "", to: env.From, msg: rejectMessage(a, env)})
 		}
 	case sieve.ActVacation:
-		if sieve.VacationSkipReason(a, res, env.To, r.Options()) == "" {
+		if sieve.VacationSkipReason(a, env, r.Options()) == "" {
 			from := ""
 			if r.Options().VacationSendFromRecipient {
 				from = env.To

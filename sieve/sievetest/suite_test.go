@@ -106,7 +106,7 @@ func TestPigeonholeSuite(t *testing.T) {
 				areas[a].pass++
 				total.pass++
 				if reason, known := knownFailures[key]; known {
-					t.Logf("known failure now passes (remove from table): %s (%s)", key, reason)
+					t.Logf("known failure now passes (remove from table): %q (%s)", key, reason)
 				}
 				continue
 			}
