@@ -24,10 +24,14 @@ type CompileError struct {
 	Errors []*Error
 }
 
+// Error joins the diagnostics, leaving out the final summary entry.
 func (e *CompileError) Error() string {
-	msgs := make([]string, len(e.Errors))
+	var msgs []string
 	for i, x := range e.Errors {
-		msgs[i] = x.Error()
+		if i > 0 && i == len(e.Errors)-1 && (x.Msg == "validation failed" || x.Msg == "parse failed") {
+			continue
+		}
+		msgs = append(msgs, x.Error())
 	}
 	return strings.Join(msgs, "; ")
 }
