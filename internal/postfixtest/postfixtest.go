@@ -168,6 +168,11 @@ func (i *Instance) startWithRetry() error {
 		if err = i.pickPorts(); err != nil {
 			return err
 		}
+		if testPortOverride != nil {
+			if p := testPortOverride(attempt); p != 0 {
+				i.smtpPort = p
+			}
+		}
 		if err = i.writeConfig(); err != nil {
 			return err
 		}
@@ -181,6 +186,10 @@ func (i *Instance) startWithRetry() error {
 	}
 	return err
 }
+
+// testPortOverride lets a test force a busy port on some attempt, to
+// exercise the retry. Nil outside that test.
+var testPortOverride func(attempt int) int
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

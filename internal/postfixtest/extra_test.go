@@ -1,0 +1,97 @@
+package postfixtest
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPortCollisionRetry: when the probed port is taken before master
+// binds it, Start retries with fresh ports instead of failing.
+func TestPortCollisionRetry(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := busy.Addr().(*net.TCPAddr).Port
+	tries := 0
+	testPortOverride = func(attempt int) int {
+		tries++
+		if attempt == 0 {
+			return busyPort
+		}
+		return 0
+	}
+	t.Cleanup(func() { testPortOverride = nil })
+	inst := Start(t, Options{})
+	if tries < 2 {
+		t.Errorf("Start made %d attempt(s), want a retry", tries)
+	}
+	if inst.SMTPAddr() == busy.Addr().String() {
+		t.Fatalf("instance claims the busy port %s", inst.SMTPAddr())
+	}
+	if !strings.Contains(inst.Log(), "Address already in use") {
+		t.Errorf("maillog does not show the collision:\n%s", inst.Log())
+	}
+	if err := inst.Send(t, "a@example.com", []string{"b@example.org"}, testMsg("retry")); err != nil {
+		t.Fatal(err)
+	}
+	inst.Sink().WaitMessages(t, 1, 20*time.Second)
+}
+
+func TestSwaks(t *testing.T) {
+	inst := Start(t, Options{})
+	out, err := inst.Swaks(t, "--from", "swaks@example.com", "--to", "b@example.org", "--header", "Subject: via swaks")
+	if err != nil {
+		t.Fatalf("swaks: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "250 2.0.0 Ok: queued as") {
+		t.Errorf("swaks transcript:\n%s", out)
+	}
+	m := inst.Sink().WaitMessages(t, 1, 20*time.Second)[0]
+	if m.From != "swaks@example.com" || !strings.Contains(string(m.Data), "Subject: via swaks") {
+		t.Errorf("sink got from %q:\n%s", m.From, m.Data)
+	}
+}
+
+func TestPostconfAndReload(t *testing.T) {
+	inst := Start(t, Options{MainCF: map[string]string{"smtpd_banner": "$myhostname ESMTP first"}})
+	if got := strings.TrimSpace(inst.Postconf(t, "-h", "smtpd_banner")); got != "$myhostname ESMTP first" {
+		t.Fatalf("postconf -h smtpd_banner = %q", got)
+	}
+	inst.Postconf(t, "-e", "smtpd_banner=$myhostname ESMTP second")
+	inst.Reload(t)
+	inst.WaitLog(t, "reload -- version", 10*time.Second)
+	// smtpd processes started after the reload use the new banner; poll,
+	// as master replaces its children asynchronously.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, banner, _ := strings.Cut(greeting(t, inst.SMTPAddr()), " ")
+		if banner == "mx.test.example ESMTP second" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("banner after reload = %q", banner)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func greeting(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 512)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("QUIT\r\n"))
+	return strings.TrimRight(string(buf[:n]), "\r\n")
+}
