@@ -33,8 +33,17 @@ func milterOptions(c *config.Config, e *env) (mailfilter.Options, error) {
 	}
 	if d != nil {
 		o.Checks = append(o.Checks, d)
+	}
+	checks, signers, err := authStages(c, e)
+	if err != nil {
+		return o, err
+	}
+	o.Checks = append(o.Checks, checks...)
+	// DKIM signs before the ARC seal, which covers the DKIM-Signature.
+	if d != nil {
 		o.Signers = append(o.Signers, d)
 	}
+	o.Signers = append(o.Signers, signers...)
 	return o, nil
 }
 

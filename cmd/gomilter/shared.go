@@ -12,6 +12,7 @@ import (
 // resolver (and its cache) for the milter, the policy daemon and the tools.
 type sharedDeps struct {
 	resolver *dns.Resolver
+	dmarcDeps
 }
 
 func newSharedDeps(cfg *config.Config, reg prometheus.Registerer) (*sharedDeps, error) {
@@ -39,4 +40,8 @@ func newResolver(cfg *config.Config, reg prometheus.Registerer) (*dns.Resolver, 
 }
 
 // Close releases what newSharedDeps opened.
-func (d *sharedDeps) Close() {}
+func (d *sharedDeps) Close() {
+	if d.dmarc != nil {
+		d.dmarc.Close()
+	}
+}

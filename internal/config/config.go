@@ -72,8 +72,64 @@ type Milter struct {
 	AuthservID string `yaml:"authserv_id"`
 	// MaxMessageSize: larger messages pass unchecked (logged); default 64 MiB.
 	MaxMessageSize int `yaml:"max_message_size"`
+	// InternalNetworks are clients whose mail is ours, not judged by
+	// SPF, ARC and DMARC (authenticated and local submissions never are).
+	InternalNetworks []Prefix `yaml:"internal_networks"`
 	// DKIM signs and verifies like OpenDKIM.
 	DKIM MilterDKIM `yaml:"dkim"`
+	// SPF checks the sender for Authentication-Results and DMARC.
+	SPF Toggle `yaml:"spf"`
+	// ARC verifies chains, and seals when seal is configured.
+	ARC MilterARC `yaml:"arc"`
+	// DMARC applies the From: domain's policy, like OpenDMARC.
+	DMARC MilterDMARC `yaml:"dmarc"`
+}
+
+// Toggle is a section with only an on/off switch.
+type Toggle struct {
+	// Enabled turns the check on (default true).
+	Enabled *bool `yaml:"enabled"`
+}
+
+// MilterARC configures ARC (RFC 8617).
+type MilterARC struct {
+	// Enabled turns ARC verification on (default true).
+	Enabled *bool `yaml:"enabled"`
+	// Seal, when domain is set, adds our ARC set to every message (for
+	// forwarders and mailing lists).
+	Seal ARCSeal `yaml:"seal"`
+}
+
+// ARCSeal names the key gomilter seals with.
+type ARCSeal struct {
+	Domain   string `yaml:"domain"`
+	Selector string `yaml:"selector"`
+	// KeyFile is a PEM private key (RSA or Ed25519), as for DKIM.
+	KeyFile string `yaml:"key_file"`
+}
+
+// MilterDMARC configures DMARC evaluation and local policy.
+type MilterDMARC struct {
+	// Enabled turns DMARC on (default true).
+	Enabled *bool `yaml:"enabled"`
+	// Mode is bis (RFC 9989 tree walk, default) or rfc7489 (PSL, pct=).
+	Mode string `yaml:"mode"`
+	// ReportOnly never acts on p=; results still go into the header and
+	// the report store.
+	ReportOnly bool `yaml:"report_only"`
+	// RejectAsQuarantine holds (Postfix hold queue) instead of rejecting.
+	RejectAsQuarantine bool `yaml:"reject_as_quarantine"`
+	// NeverReject lists From: domains never rejected or held.
+	NeverReject []string `yaml:"never_reject"`
+	// TrustedARCSealers: a passing ARC chain sealed by one of these
+	// overrides a DMARC failure (forwarders, mailing lists).
+	TrustedARCSealers []string `yaml:"trusted_arc_sealers"`
+	// TrustedForwarders are client networks whose DMARC failures are
+	// overridden as forwarded mail.
+	TrustedForwarders []Prefix `yaml:"trusted_forwarders"`
+	// Reports records every evaluated message in state_dir/dmarc.db for
+	// `gomilter dmarc report` (aggregate reports).
+	Reports bool `yaml:"reports"`
 }
 
 // MilterDKIM configures DKIM signing and verification.
@@ -209,7 +265,9 @@ func Default() *Config {
 		DNS:             DNS{Timeout: 2 * time.Second, CacheSize: 10000},
 		StateDir:        stateDir,
 		ShutdownTimeout: 30 * time.Second,
-		Milter:          Milter{Listen: sock("gomilter.sock"), AuthservID: host, MaxMessageSize: 64 << 20},
+		Milter: Milter{Listen: sock("gomilter.sock"), AuthservID: host, MaxMessageSize: 64 << 20,
+			InternalNetworks: []Prefix{mustPrefix("127.0.0.0/8"), mustPrefix("::1/128")},
+			DMARC:            MilterDMARC{Mode: "bis"}},
 		Policy: Policy{Listen: sock("gomilter-policy.sock"), SPF: PolicySPF{
 			RejectOn: []string{"fail"}, DeferOn: []string{"temperror"},
 			InternalNetworks: []Prefix{mustPrefix("127.0.0.0/8"), mustPrefix("::1/128")},

@@ -48,6 +48,12 @@ func (c *Config) validate() Errors {
 	if c.Milter.DKIM.OpenDKIMConf != "" && !filepath.IsAbs(c.Milter.DKIM.OpenDKIMConf) {
 		bad("milter.dkim.opendkim_conf", "%q: want an absolute path", c.Milter.DKIM.OpenDKIMConf)
 	}
+	if m := c.Milter.DMARC.Mode; m != "bis" && m != "rfc7489" {
+		bad("milter.dmarc.mode", "%q: want bis or rfc7489", m)
+	}
+	if seal := c.Milter.ARC.Seal; seal.Domain != "" && (seal.Selector == "" || !filepath.IsAbs(seal.KeyFile)) {
+		bad("milter.arc.seal", "domain needs a selector and an absolute key_file")
+	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout", "must be positive")
 	}

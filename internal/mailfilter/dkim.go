@@ -41,6 +41,7 @@ func (d *DKIM) Check(ctx context.Context, tx *Tx) error {
 		return nil
 	}
 	results := d.Verifier.Verify(ctx, tx.Msg)
+	tx.Auth.DKIM = results
 	for _, r := range results {
 		tx.Results = append(tx.Results, authres.Result{
 			Method: "dkim", Value: string(r.Status), Reason: r.Reason,

@@ -8,7 +8,10 @@ import (
 
 	"github.com/gomilter/gomilter/internal/authres"
 	"github.com/gomilter/gomilter/internal/mailmsg"
+	"github.com/gomilter/gomilter/internal/spf"
 	"github.com/gomilter/gomilter/milter"
+	"github.com/gomilter/gomilter/milter/arc"
+	"github.com/gomilter/gomilter/milter/dkim"
 )
 
 // Tx is one message as the checks see it, and what they decided.
@@ -26,11 +29,21 @@ type Tx struct {
 	Decision milter.Response
 	// LogAttrs are added to the transaction's log line.
 	LogAttrs []slog.Attr
+	// Auth is what the authentication checks found, for the checks that
+	// combine them (DMARC reads SPF, DKIM and ARC; the ARC sealer the chain).
+	Auth Auth
 
 	body   bytes.Buffer
 	size   int
 	tooBig bool
 	final  *mailmsg.Message
+}
+
+// Auth collects the authentication results of one message.
+type Auth struct {
+	SPF  *spf.Result  // nil when SPF was not checked
+	DKIM []dkim.Result
+	ARC  *arc.Result // nil when ARC was not checked
 }
 
 // Decide records a final decision unless an earlier check made one.
