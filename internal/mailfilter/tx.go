@@ -41,7 +41,7 @@ type Tx struct {
 
 // Auth collects the authentication results of one message.
 type Auth struct {
-	SPF  *spf.Result  // nil when SPF was not checked
+	SPF  *spf.Result // nil when SPF was not checked
 	DKIM []dkim.Result
 	ARC  *arc.Result // nil when ARC was not checked
 }
