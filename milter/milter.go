@@ -15,9 +15,9 @@ import (
 // message on the connection: keep per-connection state (client, HELO) in
 // fields and reset per-message state in MailFrom or Abort.
 //
-// Every callback gets the connection's context, cancelled when the
-// connection ends (the MTA hanging up is noticed at the next read, since
-// the MTA waits for our reply) or the server is closed. A returned error is logged once and
+// Every callback gets the connection's context, cancelled as soon as the
+// MTA hangs up or times out (a reader goroutine watches the socket even
+// while a callback runs) or the server is closed. A returned error is logged once and
 // answered with SMFIR_TEMPFAIL; a panic is recovered the same way (and
 // counted in gomilter_milter_panics_total). Never put an error's text in
 // a reply: use ReplyCode with fixed text instead.
@@ -54,7 +54,8 @@ type Milter interface {
 	// a rejected message, a client that went away). The connection stays.
 	Abort(ctx context.Context, m *Macros) error
 	// Close is called once when the connection ends (QUIT, EOF, error or
-	// server shutdown).
+	// server shutdown). Its ctx carries the connection's values but is
+	// never cancelled, so cleanup can finish.
 	Close(ctx context.Context)
 }
 

@@ -151,3 +151,34 @@ func TestMetricNames(t *testing.T) {
 		}
 	}
 }
+
+type hangupMilter struct {
+	blocker
+	closed chan struct{}
+}
+
+func (h hangupMilter) Close(ctx context.Context) {
+	if ctx.Err() != nil {
+		panic("Close got a cancelled context")
+	}
+	close(h.closed)
+}
+
+// TestMTAHangupCancelsCallback: the MTA going away while a callback runs
+// cancels the callback's context at once (not at the next read).
+func TestMTAHangupCancelsCallback(t *testing.T) {
+	h := hangupMilter{blocker: blocker{entered: make(chan struct{})}, closed: make(chan struct{})}
+	c := newTConn(t, func(context.Context) Milter { return h }, Options{})
+	c.negotiate(6, postfixActions, postfixProtocol)
+	c.send(CmdMail, EncodeStrings("<a@x>"))
+	<-h.entered
+	c.c.Close()
+	select {
+	case <-h.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("callback not cancelled after the MTA hung up")
+	}
+	if n := c.counter(c.srv.m.panics); n != 0 {
+		t.Errorf("panics_total = %v", n)
+	}
+}

@@ -68,7 +68,6 @@ type session struct {
 	conn   net.Conn
 	r      *bufio.Reader
 	w      *bufio.Writer
-	buf    []byte
 	milter Milter
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -94,6 +93,17 @@ func newSession(srv *Server, c net.Conn) *session {
 	}
 }
 
+// readAhead is how many packets the reader may hold: the one being
+// handled, one waiting, one being read.
+const readAhead = 3
+
+// inPacket is one read result handed from the reader to the session.
+type inPacket struct {
+	p   Packet
+	buf []byte
+	err error
+}
+
 func (s *session) run() {
 	defer s.cancel()
 	s.milter = s.newMilter()
@@ -101,22 +111,55 @@ func (s *session) run() {
 		return
 	}
 	defer func() { s.closeMilter() }()
-	for {
-		if err := s.conn.SetReadDeadline(time.Now().Add(s.srv.opts.ReadTimeout)); err != nil {
+	// in never fills: every packet in it holds one of the readAhead
+	// buffers, so the reader's sends do not block.
+	in := make(chan inPacket, readAhead)
+	free := make(chan []byte, readAhead)
+	for range readAhead {
+		free <- nil
+	}
+	go s.reader(in, free)
+	for pk := range in {
+		if pk.err != nil {
+			s.endErr(pk.err)
 			return
 		}
-		p, buf, err := ReadPacket(s.r, s.srv.opts.MaxPacketSize, s.buf)
-		s.buf = buf
-		if err == nil {
-			s.trace("<", p.Code, p.Data)
-			var quit bool
-			quit, err = s.handle(p)
-			if err == nil && !quit {
-				continue
-			}
+		s.trace("<", pk.p.Code, pk.p.Data)
+		quit, err := s.handle(pk.p)
+		free <- pk.buf // the callbacks are done with the packet's bytes
+		if err != nil || quit {
+			s.endErr(err)
+			return
 		}
-		s.endErr(err)
-		return
+	}
+}
+
+// reader reads packets ahead of the session on its own goroutine, so that
+// the MTA hanging up (or a read timeout) cancels the connection's context
+// even while a callback is running: the MTA sends nothing while it waits
+// for our reply, so the only thing such a read can see is the close.
+func (s *session) reader(in chan<- inPacket, free chan []byte) {
+	defer close(in)
+	for {
+		var buf []byte
+		select {
+		case buf = <-free:
+		case <-s.ctx.Done():
+			return
+		}
+		var p Packet
+		err := s.conn.SetReadDeadline(time.Now().Add(s.srv.opts.ReadTimeout))
+		if err == nil {
+			p, buf, err = ReadPacket(s.r, s.srv.opts.MaxPacketSize, buf)
+		}
+		in <- inPacket{p: p, buf: buf, err: err}
+		if err != nil {
+			s.cancel() // wake a callback that is still running
+			return
+		}
+		if p.Code == CmdQuit {
+			return // nothing follows QUIT
+		}
 	}
 }
 
@@ -154,7 +197,10 @@ func (s *session) closeMilter() {
 			s.panicked("close", p)
 		}
 	}()
-	s.milter.Close(s.ctx)
+	// The connection's context is cancelled by now when the MTA hung up;
+	// Close gets one that keeps its values but not the cancellation, so
+	// cleanup can finish.
+	s.milter.Close(context.WithoutCancel(s.ctx))
 }
 
 func (s *session) panicked(stage string, p any) {
