@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/gomilter/gomilter/internal/dns"
 	mdns "github.com/miekg/dns"
@@ -125,4 +126,15 @@ func (m memResolver) LookupAddr(_ context.Context, ip netip.Addr) ([]string, err
 		out = append(out, rr.(*mdns.PTR).Ptr)
 	}
 	return out, err
+}
+
+type mdnsRR = mdns.RR
+
+func mustRR(tb testing.TB, s string) mdns.RR {
+	tb.Helper()
+	rr, err := mdns.NewRR(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rr
 }
