@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -160,4 +161,36 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestContribExampleHasEveryKey keeps contrib/gomilter.yaml complete: every
+// key of Config must be set (and so documented) in the example.
+func TestContribExampleHasEveryKey(t *testing.T) {
+	c, err := Load(filepath.Join("..", "..", "contrib", "gomilter.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range keyPaths(reflect.TypeOf(Config{}), "") {
+		if c.Line(key) == 0 {
+			t.Errorf("contrib/gomilter.yaml does not show key %s", key)
+		}
+	}
+}
+
+func keyPaths(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || !f.IsExported() {
+			continue
+		}
+		path := joinKey(prefix, name)
+		out = append(out, path)
+		ft := f.Type
+		if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(Listener{}) && ft != reflect.TypeOf(Prefix{}) {
+			out = append(out, keyPaths(ft, path)...)
+		}
+	}
+	return out
 }
