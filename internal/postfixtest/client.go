@@ -125,12 +125,43 @@ func (s *Session) Data(msg []byte) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
+	return s.readDataReply()
+}
+
+// DataRaw sends DATA and then raw as is: raw must already be dot-stuffed
+// and end with "\r\n.\r\n". It is for messages whose exact bytes matter
+// (bare CR or LF, odd line endings) which Data would normalise.
+func (s *Session) DataRaw(raw []byte) error {
+	s.queueID, s.reply = "", ""
+	id, err := s.c.Text.Cmd("DATA")
+	if err != nil {
+		return err
+	}
+	s.c.Text.StartResponse(id)
+	_, _, err = s.c.Text.ReadResponse(354)
+	s.c.Text.EndResponse(id)
+	if err != nil {
+		return err
+	}
+	if _, err := s.c.Text.W.Write(raw); err != nil {
+		return err
+	}
+	if err := s.c.Text.W.Flush(); err != nil {
+		return err
+	}
+	return s.readDataReply()
+}
+
+func (s *Session) readDataReply() error {
+	var err error
 	_, s.reply, err = s.c.Text.ReadResponse(250)
 	if err != nil {
 		return err
 	}
 	if _, id, ok := strings.Cut(s.reply, "queued as "); ok {
-		s.queueID = strings.Fields(id)[0]
+		if f := strings.Fields(id); len(f) > 0 {
+			s.queueID = f[0]
+		}
 	}
 	return nil
 }

@@ -2,7 +2,10 @@ package postfixtest
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -94,4 +97,62 @@ func greeting(t *testing.T, addr string) string {
 	}
 	c.Write([]byte("QUIT\r\n"))
 	return strings.TrimRight(string(buf[:n]), "\r\n")
+}
+
+// TestReapOrphans: an instance whose owning test binary is gone is
+// stopped and removed by the next binary's first Start.
+func TestReapOrphans(t *testing.T) {
+	inst := Start(t, Options{})
+	if inst.master() == 0 {
+		t.Fatal("master PID not identified")
+	}
+	pids := inst.PIDs()
+	// Pretend the owner died: a PID that cannot exist.
+	if err := os.WriteFile(filepath.Join(inst.BaseDir(), ownerFile), []byte("2147483647 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reapOnce = sync.Once{}
+	reapOrphans()
+	for _, pid := range pids {
+		if st, _, ok := procStat(pid); ok && st != 'Z' {
+			t.Errorf("pid %d of the orphan still alive", pid)
+		}
+	}
+	if _, err := os.Stat(inst.BaseDir()); !os.IsNotExist(err) {
+		t.Errorf("orphan dir not removed: %v", err)
+	}
+}
+
+// TestSendmailAndDataRaw covers the two other ways in: sendmail(1) via
+// pickup, and byte-exact DATA.
+func TestSendmailAndDataRaw(t *testing.T) {
+	inst := Start(t, Options{})
+	if err := inst.Sendmail(t, "local@example.com", []string{"b@example.org"}, []byte("Subject: via sendmail\n\nbody\n")); err != nil {
+		t.Fatal(err)
+	}
+	m := inst.Sink().WaitMessages(t, 1, 20*time.Second)[0]
+	if m.From != "local@example.com" || !strings.Contains(string(m.Data), "Subject: via sendmail\r\n") {
+		t.Errorf("sendmail message from %q:\n%s", m.From, m.Data)
+	}
+	inst.WaitLog(t, "postfix/pickup", 5*time.Second)
+
+	s := inst.NewSession(t)
+	if err := s.Mail("raw@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rcpt("b@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	raw := "Subject: raw\r\n\r\n..stuffed\r\nline\r\n.\r\n"
+	if err := s.DataRaw([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	if s.QueueID() == "" {
+		t.Errorf("no queue ID in %q", s.LastReply())
+	}
+	s.Close()
+	msgs := inst.Sink().WaitMessages(t, 2, 20*time.Second)
+	if !strings.HasSuffix(string(msgs[1].Data), "\r\n\r\n.stuffed\r\nline\r\n") {
+		t.Errorf("raw message at the sink:\n%q", msgs[1].Data)
+	}
 }

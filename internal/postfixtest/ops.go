@@ -1,8 +1,10 @@
 package postfixtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,6 +103,42 @@ func (i *Instance) WaitLog(tb testing.TB, substr string, timeout time.Duration) 
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// WaitLogCount waits until at least n maillog lines contain substr and
+// returns them all; it fails tb after timeout.
+func (i *Instance) WaitLogCount(tb testing.TB, substr string, n int, timeout time.Duration) []string {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		lines := i.LogLines(substr)
+		if len(lines) >= n {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("postfixtest: %d maillog line(s) with %q after %v, want %d; log tail:\n%s",
+				len(lines), substr, timeout, n, tail(i.Log(), 40))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Sendmail submits msg through Postfix's sendmail(1) command (postdrop,
+// maildrop queue, pickup), the path non_smtpd_milters apply to. It returns
+// sendmail's error with its output.
+func (i *Instance) Sendmail(tb testing.TB, from string, to []string, msg []byte) error {
+	tb.Helper()
+	bin := testenv.LookPath(tb, "sendmail")
+	args := append([]string{"-C", i.confDir, "-i", "-f", from, "--"}, to...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "MAIL_CONFIG="+i.confDir)
+	cmd.Stdin = bytes.NewReader(msg)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("sendmail: %w: %s", err, out)
+	}
+	return nil
 }
 
 // LogLines returns the maillog lines containing substr.

@@ -99,6 +99,7 @@ func Start(tb testing.TB, opts Options) *Instance {
 		tb.Fatalf("postfixtest: %v", err)
 	}
 	inst.sink = sink
+	reapOrphans()
 	tb.Cleanup(inst.Stop)
 	if err := inst.makeDirs(); err != nil {
 		tb.Fatalf("postfixtest: %v", err)
@@ -120,6 +121,9 @@ func (i *Instance) makeDirs() error {
 	}
 	i.base = base
 	if err := os.Chmod(base, 0o755); err != nil {
+		return err
+	}
+	if err := writeOwner(base); err != nil {
 		return err
 	}
 	if err := ensureTraversable(filepath.Dir(base)); err != nil {

@@ -38,31 +38,43 @@ func (i *Instance) stopProcesses() []int {
 	if i.base == "" {
 		return nil
 	}
-	master := i.readMasterPID()
-	if master == 0 {
-		master = i.masterPID
-	}
-	if master > 0 && i.ownsPID(master, master) {
+	if master := i.master(); master > 0 {
 		syscall.Kill(master, syscall.SIGTERM)
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		if len(i.PIDs()) == 0 {
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
+	if i.waitGone(3 * time.Second) {
+		return nil
 	}
 	for _, pid := range i.PIDs() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
-	deadline = time.Now().Add(2 * time.Second)
+	if i.waitGone(2 * time.Second) {
+		return nil
+	}
+	return i.PIDs()
+}
+
+// waitGone polls until the instance has no live process.
+func (i *Instance) waitGone(d time.Duration) bool {
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if len(i.PIDs()) == 0 {
-			return nil
+			return true
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return i.PIDs()
+	return false
+}
+
+// master returns the PID of this instance's master if it is alive and
+// really ours (its cwd or MAIL_CONFIG is in the instance tree), so a
+// reused PID is never signalled. 0 otherwise.
+func (i *Instance) master() int {
+	for _, pid := range []int{i.readMasterPID(), i.masterPID} {
+		if pid > 0 && i.refersToInstance(pid) {
+			return pid
+		}
+	}
+	return 0
 }
 
 // PIDs lists the live processes of this instance: master, its children,
@@ -70,10 +82,7 @@ func (i *Instance) stopProcesses() []int {
 // instance tree (Postfix daemons chdir to queue_directory, and children
 // outlive a killed master). Zombies are left out: they are already dead.
 func (i *Instance) PIDs() []int {
-	master := i.readMasterPID()
-	if master == 0 {
-		master = i.masterPID
-	}
+	master := i.master()
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -85,21 +94,23 @@ func (i *Instance) PIDs() []int {
 		if err != nil || pid == self {
 			continue
 		}
-		if i.ownsPID(pid, master) {
+		state, ppid, ok := procStat(pid)
+		if !ok || state == 'Z' || state == 'X' {
+			continue
+		}
+		if (master > 0 && (pid == master || ppid == master)) || i.refersToInstance(pid) {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
 }
 
-// ownsPID reports whether pid is a live process of this instance.
-func (i *Instance) ownsPID(pid, master int) bool {
-	state, ppid, ok := procStat(pid)
+// refersToInstance reports whether pid's cwd or MAIL_CONFIG lies in the
+// instance tree.
+func (i *Instance) refersToInstance(pid int) bool {
+	state, _, ok := procStat(pid)
 	if !ok || state == 'Z' || state == 'X' {
 		return false
-	}
-	if master > 0 && (pid == master || ppid == master) {
-		return true
 	}
 	if cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd"); err == nil && within(cwd, i.base) {
 		return true
