@@ -63,8 +63,12 @@ func checkInclude(c *Compiler, n *Node) {
 		id = key
 	}
 	if s := c.stack[id]; s != nil {
-		// A cycle: reuse the script being compiled; running it again while
-		// it is active is refused at run time unless :once stops it.
+		// A cycle is an error unless the include closing it is :once
+		// (Pigeonhole); the run-time guard still refuses re-entry.
+		if !n.Tag("once") {
+			c.Errorf(n.Pos, "circular include of script '%s'", name)
+			return
+		}
 		n.data = &includeData{key: key, script: s}
 		return
 	}

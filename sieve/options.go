@@ -190,89 +190,94 @@ func (o *Options) SetExtensions(v string) {
 // "sieve_max_actions", "sieve_spamtest_status_header"). Unknown keys are
 // an error; an empty value resets a setting to its default.
 func (o *Options) Set(key, value string) error {
-	num := func(p *int) error {
-		if value == "" {
-			*p = 0
-			return nil
-		}
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 0 {
-			return fmt.Errorf("sieve: %s: invalid number %q", key, value)
-		}
-		*p = n
-		return nil
-	}
-	dur := func(p *time.Duration) error {
-		d, err := parsePeriod(value)
-		if err != nil {
-			return fmt.Errorf("sieve: %s: %v", key, err)
-		}
-		*p = d
-		return nil
-	}
-	yes := func(p *bool) error { *p = value == "yes" || value == "true"; return nil }
 	if strings.HasPrefix(key, "sieve_spamtest_") || strings.HasPrefix(key, "sieve_virustest_") {
 		return o.setScore(key, value)
 	}
-	switch key {
-	case "sieve_extensions":
-		o.SetExtensions(value)
-	case "sieve_max_script_size":
-		return num(&o.MaxScriptSize)
-	case "sieve_max_cpu_time":
-		return dur(&o.MaxCPUTime)
-	case "sieve_max_actions":
-		return num(&o.MaxActions)
-	case "sieve_max_redirects":
-		return num(&o.MaxRedirects)
-	case "sieve_include_max_nesting_depth":
-		return num(&o.MaxIncludeDepth)
-	case "sieve_include_max_includes":
-		return num(&o.MaxIncludes)
-	case "sieve_variables_max_variable_size":
-		return num(&o.MaxVariableSize)
-	case "sieve_variables_max_scope_size":
-		return num(&o.MaxVariables)
-	case "recipient_delimiter":
-		o.RecipientDelimiter = value
-	case "sieve_vacation_min_period":
-		return dur(&o.VacationMinPeriod)
-	case "sieve_vacation_max_period":
-		return dur(&o.VacationMaxPeriod)
-	case "sieve_vacation_default_period":
-		return dur(&o.VacationDefaultPeriod)
-	case "sieve_vacation_use_original_recipient":
-		return yes(&o.VacationUseOriginalRecipient)
-	case "sieve_vacation_dont_check_recipient":
-		return yes(&o.VacationDontCheckRecipient)
-	case "sieve_vacation_send_from_recipient":
-		return yes(&o.VacationSendFromRecipient)
-	case "sieve_vacation_default_subject":
-		o.VacationDefaultSubject = value
-	case "sieve_vacation_default_subject_template":
-		o.VacationDefaultSubjectTemplate = value
-	case "sieve_vacation_max_subject_codepoints":
-		return num(&o.VacationMaxSubjectCodepoints)
-	case "sieve_vacation_to_header_ignore_envelope":
-		return yes(&o.VacationToHeaderIgnoreEnvelope)
-	case "sieve_editheader_protected":
-		o.EditheaderProtected = strings.Fields(value)
-	case "sieve_editheader_forbid_add":
-		o.EditheaderForbidAdd = strings.Fields(value)
-	case "sieve_editheader_forbid_delete":
-		o.EditheaderForbidDelete = strings.Fields(value)
-	case "sieve_editheader_max_header_size":
-		return num(&o.EditheaderMaxHeaderSize)
-	case "sieve_user_email":
-		o.UserEmail = value
-	case "sieve_redirect_envelope_from":
-		o.RedirectEnvelopeFrom = value
-	case "sieve_notify_mailto_envelope_from":
-		o.NotifyEnvelopeFrom = value
-	default:
+	set, ok := settings[key]
+	if !ok {
 		return fmt.Errorf("sieve: unknown setting %q", key)
 	}
+	if err := set(o, value); err != nil {
+		return fmt.Errorf("sieve: %s: %v", key, err)
+	}
+	// An emptied setting falls back to its default, also in a running
+	// script's options.
+	ext := o.Extensions
+	*o = o.withDefaults()
+	o.Extensions = ext
 	return nil
+}
+
+type setter func(o *Options, v string) error
+
+func intSetting(field func(o *Options) *int) setter {
+	return func(o *Options, v string) error {
+		if v == "" {
+			*field(o) = 0
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("invalid number %q", v)
+		}
+		*field(o) = n
+		return nil
+	}
+}
+
+func durSetting(field func(o *Options) *time.Duration) setter {
+	return func(o *Options, v string) error {
+		if v == "" {
+			*field(o) = 0
+			return nil
+		}
+		d, err := parsePeriod(v)
+		*field(o) = d
+		return err
+	}
+}
+
+func boolSetting(field func(o *Options) *bool) setter {
+	return func(o *Options, v string) error { *field(o) = v == "yes" || v == "true"; return nil }
+}
+
+func strSetting(field func(o *Options) *string) setter {
+	return func(o *Options, v string) error { *field(o) = v; return nil }
+}
+
+func listSetting(field func(o *Options) *[]string) setter {
+	return func(o *Options, v string) error { *field(o) = strings.Fields(v); return nil }
+}
+
+// settings maps Pigeonhole setting names to Options fields.
+var settings = map[string]setter{
+	"sieve_extensions":                         func(o *Options, v string) error { o.SetExtensions(v); return nil },
+	"sieve_max_script_size":                    intSetting(func(o *Options) *int { return &o.MaxScriptSize }),
+	"sieve_max_actions":                        intSetting(func(o *Options) *int { return &o.MaxActions }),
+	"sieve_max_redirects":                      intSetting(func(o *Options) *int { return &o.MaxRedirects }),
+	"sieve_max_cpu_time":                       durSetting(func(o *Options) *time.Duration { return &o.MaxCPUTime }),
+	"sieve_include_max_nesting_depth":          intSetting(func(o *Options) *int { return &o.MaxIncludeDepth }),
+	"sieve_include_max_includes":               intSetting(func(o *Options) *int { return &o.MaxIncludes }),
+	"sieve_variables_max_variable_size":        intSetting(func(o *Options) *int { return &o.MaxVariableSize }),
+	"sieve_variables_max_scope_size":           intSetting(func(o *Options) *int { return &o.MaxVariables }),
+	"recipient_delimiter":                      strSetting(func(o *Options) *string { return &o.RecipientDelimiter }),
+	"sieve_vacation_min_period":                durSetting(func(o *Options) *time.Duration { return &o.VacationMinPeriod }),
+	"sieve_vacation_max_period":                durSetting(func(o *Options) *time.Duration { return &o.VacationMaxPeriod }),
+	"sieve_vacation_default_period":            durSetting(func(o *Options) *time.Duration { return &o.VacationDefaultPeriod }),
+	"sieve_vacation_use_original_recipient":    boolSetting(func(o *Options) *bool { return &o.VacationUseOriginalRecipient }),
+	"sieve_vacation_dont_check_recipient":      boolSetting(func(o *Options) *bool { return &o.VacationDontCheckRecipient }),
+	"sieve_vacation_send_from_recipient":       boolSetting(func(o *Options) *bool { return &o.VacationSendFromRecipient }),
+	"sieve_vacation_to_header_ignore_envelope": boolSetting(func(o *Options) *bool { return &o.VacationToHeaderIgnoreEnvelope }),
+	"sieve_vacation_default_subject":           strSetting(func(o *Options) *string { return &o.VacationDefaultSubject }),
+	"sieve_vacation_default_subject_template":  strSetting(func(o *Options) *string { return &o.VacationDefaultSubjectTemplate }),
+	"sieve_vacation_max_subject_codepoints":    intSetting(func(o *Options) *int { return &o.VacationMaxSubjectCodepoints }),
+	"sieve_editheader_protected":               listSetting(func(o *Options) *[]string { return &o.EditheaderProtected }),
+	"sieve_editheader_forbid_add":              listSetting(func(o *Options) *[]string { return &o.EditheaderForbidAdd }),
+	"sieve_editheader_forbid_delete":           listSetting(func(o *Options) *[]string { return &o.EditheaderForbidDelete }),
+	"sieve_editheader_max_header_size":         intSetting(func(o *Options) *int { return &o.EditheaderMaxHeaderSize }),
+	"sieve_user_email":                         strSetting(func(o *Options) *string { return &o.UserEmail }),
+	"sieve_redirect_envelope_from":             strSetting(func(o *Options) *string { return &o.RedirectEnvelopeFrom }),
+	"sieve_notify_mailto_envelope_from":        strSetting(func(o *Options) *string { return &o.NotifyEnvelopeFrom }),
 }
 
 func (o *Options) setScore(key, value string) error {

@@ -218,3 +218,27 @@ func TestCacheReloadsOnChange(t *testing.T) {
 		t.Errorf("changed script not recompiled (err %v)", err)
 	}
 }
+
+func TestOptionsSet(t *testing.T) {
+	var o Options
+	for _, kv := range [][2]string{{"sieve_max_actions", "5"}, {"sieve_vacation_min_period", "1h"},
+		{"sieve_extensions", "+editheader"}, {"sieve_spamtest_status_header", "X-Spam-Score"},
+		{"recipient_delimiter", "-"}, {"sieve_max_cpu_time", "2s"}} {
+		if err := o.Set(kv[0], kv[1]); err != nil {
+			t.Errorf("Set(%q, %q) = %v", kv[0], kv[1], err)
+		}
+	}
+	if o.MaxActions != 5 || o.VacationMinPeriod != time.Hour || !o.enabled("editheader") || !o.enabled("fileinto") ||
+		o.SpamTest.StatusHeader != "X-Spam-Score" || o.RecipientDelimiter != "-" || o.MaxCPUTime != 2*time.Second {
+		t.Errorf("settings not applied: %+v", o)
+	}
+	if err := o.Set("sieve_max_actions", ""); err != nil || o.MaxActions != 32 {
+		t.Errorf("reset sieve_max_actions = %d, %v; want default 32", o.MaxActions, err)
+	}
+	if err := o.Set("no_such_setting", "1"); err == nil {
+		t.Error("unknown setting accepted")
+	}
+	if err := o.Set("sieve_max_actions", "many"); err == nil {
+		t.Error("bad number accepted")
+	}
+}
