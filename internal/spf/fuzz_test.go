@@ -3,6 +3,7 @@ package spf
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +47,43 @@ func FuzzExpand(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, exp bool) {
 		e := &evaluator{c: c, ip: netip.MustParseAddr("2001:db8::1"), local: "a-b.c", senderDomain: "b.example", sender: "a-b.c@b.example", helo: "h"}
 		_, _ = e.expand(context.Background(), s, "b.example", exp)
+	})
+}
+
+// FuzzCheck runs whole evaluations with arbitrary identities against a
+// zone whose records feed them into macros, exists, exp= and ptr, so
+// hostile MAIL FROM/HELO values reach every expansion path.
+func FuzzCheck(f *testing.F) {
+	f.Add("mail.example.com", "~jack&jill=up-a_b3.c@e.example", []byte{192, 0, 2, 1})
+	f.Add("", "@e.example", []byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1})
+	f.Add("[1.2.3.4]", "a%b@e.example", []byte{127, 0, 0, 1})
+	f.Add("h.example", "x@r.example", []byte{203, 0, 113, 5})
+	z := &zoneServer{rrs: map[string][]mdnsRR{}, timeout: map[string]bool{}}
+	for _, r := range []string{
+		`e.example. TXT "v=spf1 exists:%{l}.%{i}.%{h}.x.e.example ptr:%{o} a:%{s}.e.example mx:%{d1r} include:%{l1r-}.e.example redirect=r.example"`,
+		`r.example. TXT "v=spf1 -all exp=%{L}.msg.r.example"`,
+		`*.msg.r.example. TXT "%{s} from %{c} via %{p} at %{t} for %{r}: %{H}"`,
+		`h.example. TXT "v=spf1 a -all"`,
+		`1.0.0.127.in-addr.arpa. PTR h.example.`,
+		`h.example. A 127.0.0.1`,
+	} {
+		z.add(mustRR(f, r))
+	}
+	c, err := New(Options{Resolver: memResolver{z}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, helo, mailFrom string, ipb []byte) {
+		ip, ok := netip.AddrFromSlice(ipb)
+		if !ok {
+			return
+		}
+		r := c.Check(context.Background(), ip, helo, mailFrom)
+		if r.Code == "" {
+			t.Fatal("empty result code")
+		}
+		if h := r.ReceivedSPF("mx.test"); strings.ContainsAny(h, "\r\n\x00") {
+			t.Fatalf("Received-SPF value with a line break or NUL: %q", h)
+		}
 	})
 }
