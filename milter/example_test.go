@@ -31,7 +31,7 @@ func (t *tagger) RcptTo(_ context.Context, rcpt string, _ []string, _ *milter.Ma
 
 func (t *tagger) EndOfMessage(ctx context.Context, mod *milter.Modifier, m *milter.Macros) (milter.Response, error) {
 	milter.AddLogAttrs(ctx) // a real milter adds e.g. slog.String("dkim", "pass")
-	return milter.Continue, mod.AddHeader("X-Client", t.client.String()+" queue="+m.Get("i"))
+	return milter.Continue, mod.AddHeader("X-Client", " "+t.client.String()+" queue="+m.Get("i"))
 }
 
 // The MTA side here is internal/milterclient speaking as Postfix 3.7:

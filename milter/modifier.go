@@ -14,12 +14,15 @@ var ErrActionNotNegotiated = errors.New("milter: action not negotiated")
 // Modifier changes the message at end of message. Each call sends its
 // request to the MTA at once (before the final response), in call order.
 //
-// Header values are raw text after the colon: a value starting with a
-// space or tab is used as given; otherwise one space is put after the
-// colon, so AddHeader("X-Foo", "bar") gives "X-Foo: bar" whether or not
-// HDR_LEADSPC was negotiated (with it, Postfix adds nothing itself; without
-// it, Postfix always adds a space, so one leading space of ours is dropped).
-// CRLF in values is sent as LF, as the MTA expects for folded lines.
+// Header values are the raw text after the colon, as in mailmsg.Field:
+// give the leading space yourself (AddHeader("X-Foo", " bar") for
+// "X-Foo: bar"). With HDR_LEADSPC negotiated (Postfix, protocol 6) the MTA
+// writes name + ":" + value byte for byte, so a header built from a
+// mailmsg.Field arrives exactly as its Raw() (what a DKIM or ARC signer
+// hashed). An MTA without HDR_LEADSPC always inserts one space itself, so
+// one leading space of ours is dropped and the result is the same for
+// values that start with a space. CRLF in values is sent as LF, as the
+// MTA expects for folded lines.
 type Modifier struct {
 	s    *session
 	used bool // set after EndOfMessage returns; late calls are refused
@@ -39,9 +42,6 @@ func (m *Modifier) send(act OptAction, code Code, data []byte) error {
 func (m *Modifier) headerValue(v string) string {
 	v = strings.ReplaceAll(v, "\r\n", "\n")
 	if m.s.neg.Protocol&ProtoHdrLeadSpc != 0 {
-		if v == "" || (v[0] != ' ' && v[0] != '\t') {
-			v = " " + v
-		}
 		return v
 	}
 	return strings.TrimPrefix(v, " ")

@@ -13,7 +13,7 @@ func TestModifierRequests(t *testing.T) {
 	rec := newRecorder()
 	rec.eom = func(ctx context.Context, mod *Modifier, m *Macros) (Response, error) {
 		for _, err := range []error{
-			mod.AddHeader("Authentication-Results", "mx; dkim=pass\r\n\theader.d=example.com"),
+			mod.AddHeader("Authentication-Results", " mx; dkim=pass\r\n\theader.d=example.com"),
 			mod.InsertHeader(0, "DKIM-Signature", "\tv=1"),
 			mod.ChangeHeader(2, "Subject", "new"),
 			mod.DeleteHeader(1, "X-Spam"),
@@ -40,7 +40,7 @@ func TestModifierRequests(t *testing.T) {
 	c.send(CmdEOB)
 	c.expect(RespAddHeader, EncodeStrings("Authentication-Results", " mx; dkim=pass\n\theader.d=example.com"))
 	c.expect(RespInsHeader, EncodeIndexed(0, "DKIM-Signature", "\tv=1"))
-	c.expect(RespChgHeader, EncodeIndexed(2, "Subject", " new"))
+	c.expect(RespChgHeader, EncodeIndexed(2, "Subject", "new")) // raw: no space added
 	c.expect(RespChgHeader, EncodeIndexed(1, "X-Spam", ""))
 	c.expect(RespQuarantine, EncodeStrings("spam"))
 	c.expect(RespProgress, []byte{})

@@ -88,16 +88,17 @@ func (b *behave) EndOfMessage(_ context.Context, mod *milter.Modifier, m *milter
 		return milter.Continue, edits(mod)
 	}
 	info := fmt.Sprintf("seq=%d helo=%s j=%s daemon=%s i=%s", b.seq, b.helo, m.Get("j"), m.Get("{daemon_name}"), m.Get("i"))
-	return milter.Continue, mod.AddHeader("X-Test-Info", info)
+	return milter.Continue, mod.AddHeader("X-Test-Info", " "+info)
 }
 
 func edits(mod *milter.Modifier) error {
 	for _, err := range []error{
-		mod.InsertHeader(0, "X-First", "1"),
-		mod.AddHeader("X-Multi", "Line1\r\n\tLine2\r\n\tLine3"),
-		mod.ChangeHeader(1, "Subject", "changed"),
+		mod.InsertHeader(0, "X-First", " 1"),
+		mod.AddHeader("X-Multi", " Line1\r\n\tLine2\r\n\tLine3"),
+		mod.ChangeHeader(1, "Subject", " changed"),
 		mod.DeleteHeader(1, "X-Delete-Me"),
 		mod.AddHeader("X-Raw", "\tverbatim"),
+		mod.AddHeader("X-Tight", "nospace"),
 	} {
 		if err != nil {
 			return err
@@ -230,13 +231,13 @@ func postfixDecisions(t *testing.T, inst *postfixtest.Instance, leadSpace bool) 
 		t.Fatalf("edited message %s not relayed:\n%s", qid, inst.Log())
 	}
 	data := string(m.Data)
-	// A value starting with a tab is kept verbatim only with HDR_LEADSPC;
+	// Values are raw (what follows the colon) only with HDR_LEADSPC;
 	// without it Postfix always puts a space after the colon.
-	raw := "X-Raw:\tverbatim\r\n"
+	raw, tight := "X-Raw:\tverbatim\r\n", "X-Tight:nospace\r\n"
 	if !leadSpace {
-		raw = "X-Raw: \tverbatim\r\n"
+		raw, tight = "X-Raw: \tverbatim\r\n", "X-Tight: nospace\r\n"
 	}
-	for _, want := range []string{"X-Multi: Line1\r\n\tLine2\r\n\tLine3\r\n", "Subject: changed\r\n", raw} {
+	for _, want := range []string{"X-Multi: Line1\r\n\tLine2\r\n\tLine3\r\n", "Subject: changed\r\n", raw, tight} {
 		if !strings.Contains(data, want) {
 			t.Errorf("edited message lacks %q:\n%s", want, data)
 		}
@@ -304,7 +305,7 @@ type symMilter struct{ milter.NoOpMilter }
 
 func (symMilter) EndOfMessage(_ context.Context, mod *milter.Modifier, m *milter.Macros) (milter.Response, error) {
 	_, hasDaemon := m.Lookup("{daemon_name}")
-	return milter.Continue, mod.AddHeader("X-Macros", fmt.Sprintf("j=%s i=%s eom_j=%s mail_addr=%s daemon_name=%v",
+	return milter.Continue, mod.AddHeader("X-Macros", fmt.Sprintf(" j=%s i=%s eom_j=%s mail_addr=%s daemon_name=%v",
 		m.Stage(milter.StageConnect)["j"], m.Stage(milter.StageEOM)["i"], m.Stage(milter.StageEOM)["j"],
 		m.Stage(milter.StageMail)["{mail_addr}"], hasDaemon))
 }

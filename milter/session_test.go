@@ -85,7 +85,7 @@ func sendMessage(c *tconn, qid, from string, rcpts []string) []Packet {
 func TestTwoMessagesOneConnection(t *testing.T) {
 	rec := newRecorder()
 	rec.eom = func(ctx context.Context, mod *Modifier, m *Macros) (Response, error) {
-		return Continue, mod.AddHeader("X-Seen", rec.host+" "+m.Get("i"))
+		return Continue, mod.AddHeader("X-Seen", " "+rec.host+" "+m.Get("i"))
 	}
 	c := newTConn(t, func(context.Context) Milter { return rec }, Options{})
 	neg := c.negotiate(6, postfixActions, postfixProtocol)

@@ -77,21 +77,21 @@ func (m *headerMilter) EndOfMessage(_ context.Context, mod *milter.Modifier, _ *
 	var errs []error
 	switch local, _, _ := strings.Cut(m.from, "@"); local {
 	case "add":
-		errs = append(errs, mod.AddHeader("X-ADD1", "Test"), mod.AddHeader("X-ADD2", "Test"))
+		errs = append(errs, mod.AddHeader("X-ADD1", " Test"), mod.AddHeader("X-ADD2", " Test"))
 	case "add-first":
-		errs = append(errs, in.before(first, "X-First1", "Test"), in.before(first, "X-First2", "Test"))
+		errs = append(errs, in.before(first, "X-First1", " Test"), in.before(first, "X-First2", " Test"))
 	case "add-middle":
-		errs = append(errs, in.before("Subject", "X-Middle1", "Test"), in.before("Subject", "X-Middle2", "Test"))
+		errs = append(errs, in.before("Subject", "X-Middle1", " Test"), in.before("Subject", "X-Middle2", " Test"))
 	case "subject":
-		errs = append(errs, mod.ChangeHeader(1, "Subject", "changed"))
+		errs = append(errs, mod.ChangeHeader(1, "Subject", " changed"))
 	case "del":
 		errs = append(errs, mod.DeleteHeader(1, "Subject"))
 	case "multi":
-		errs = append(errs, in.before(first, "X-First1", "Test"), in.before(first, "X-First2", "Test"),
-			in.before("Date", "X-Before-DATE", "Test"), mod.DeleteHeader(1, "Subject"),
-			mod.AddHeader("X-ADD1", "Test"), mod.AddHeader("X-ADD2", "Test"))
+		errs = append(errs, in.before(first, "X-First1", " Test"), in.before(first, "X-First2", " Test"),
+			in.before("Date", "X-Before-DATE", " Test"), mod.DeleteHeader(1, "Subject"),
+			mod.AddHeader("X-ADD1", " Test"), mod.AddHeader("X-ADD2", " Test"))
 	case "multiline":
-		errs = append(errs, mod.AddHeader("X-MultiLine", "Line1\r\n\tLine2\r\n\tLine3"))
+		errs = append(errs, mod.AddHeader("X-MultiLine", " Line1\r\n\tLine2\r\n\tLine3"))
 	case "change-to":
 		for _, h := range m.headers {
 			if strings.EqualFold(h.Name, "To") {

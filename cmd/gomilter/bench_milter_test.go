@@ -15,7 +15,7 @@ import (
 type benchCmdMilter struct{ milter.NoOpMilter }
 
 func (benchCmdMilter) EndOfMessage(_ context.Context, mod *milter.Modifier, _ *milter.Macros) (milter.Response, error) {
-	return milter.Continue, mod.AddHeader("X-Bench", "1")
+	return milter.Continue, mod.AddHeader("X-Bench", " 1")
 }
 
 func TestBenchMilterCommand(t *testing.T) {

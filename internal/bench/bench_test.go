@@ -105,7 +105,7 @@ func (j *judge) Header(_ context.Context, name, value string, _ *milter.Macros) 
 }
 
 func (j *judge) EndOfMessage(_ context.Context, mod *milter.Modifier, _ *milter.Macros) (milter.Response, error) {
-	return milter.Continue, mod.AddHeader("X-Judged", "yes")
+	return milter.Continue, mod.AddHeader("X-Judged", " yes")
 }
 
 func TestRunMilterCountsResults(t *testing.T) {

@@ -91,7 +91,7 @@ func (s *signer) EndOfMessage(_ context.Context, mod *milter.Modifier, m *milter
 	if s.authUser == "" {
 		return milter.Continue, nil
 	}
-	return milter.Continue, mod.InsertHeader(0, "DKIM-Signature", "v=1; d=example.com; u="+s.helo)
+	return milter.Continue, mod.InsertHeader(0, "DKIM-Signature", " v=1; d=example.com; u="+s.helo)
 }
 
 func pipeServer(t *testing.T, m milter.Milter, opts milter.Options) net.Conn {
