@@ -37,7 +37,6 @@ func checkInclude(c *Compiler, n *Node) {
 		c.Errorf(n.Args[0].Pos, "include: invalid script name '%s'", name)
 		return
 	}
-	global := n.Tag("global")
 	if c.opts.Include == nil {
 		c.Errorf(n.Pos, "include: no script location configured")
 		return
@@ -46,11 +45,13 @@ func checkInclude(c *Compiler, n *Node) {
 		c.Errorf(n.Pos, "cannot nest includes deeper than %d levels", c.opts.MaxIncludeDepth)
 		return
 	}
+	c.includeScript(n, name, n.Tag("global"))
+}
+
+// includeScript resolves and compiles one included script.
+func (c *Compiler) includeScript(n *Node, name string, global bool) {
 	src, id, err := c.opts.Include.Include(name, global)
-	key := "personal:" + name
-	if global {
-		key = "global:" + name
-	}
+	key := location(global) + ":" + name
 	if errors.Is(err, ErrNotFound) && n.Tag("optional") {
 		n.data = &includeData{key: key}
 		return

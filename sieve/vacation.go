@@ -3,6 +3,8 @@ package sieve
 import (
 	"strings"
 	"time"
+
+	"github.com/gomilter/gomilter/internal/mailmsg"
 )
 
 // vacation (RFC 5230) and vacation-seconds (RFC 6131).
@@ -97,28 +99,8 @@ func VacationSkipReason(a *Action, env Envelope, opts *Options) string {
 	if strings.HasSuffix(local, "-request") {
 		return "sender is a list request address"
 	}
-	for _, f := range fieldValues(msg.Header, "Auto-Submitted", false) {
-		if !strings.EqualFold(strings.TrimSpace(f), "no") {
-			return "message is auto-submitted"
-		}
-	}
-	for _, h := range []string{"List-Id", "List-Owner", "List-Unsubscribe", "List-Post", "List-Help", "List-Subscribe", "List-Archive"} {
-		if len(fieldValues(msg.Header, h, false)) > 0 {
-			return "message is from a mailing list"
-		}
-	}
-	for _, p := range fieldValues(msg.Header, "Precedence", false) {
-		switch strings.ToLower(strings.TrimSpace(p)) {
-		case "bulk", "list", "junk":
-			return "message has a bulk precedence"
-		}
-	}
-	for _, f := range fieldValues(msg.Header, "X-Auto-Response-Suppress", false) {
-		for _, tok := range strings.FieldsFunc(strings.ToLower(f), func(c rune) bool { return c == ',' || c == ' ' }) {
-			if tok == "all" || tok == "oof" {
-				return "message asks not to be auto-answered"
-			}
-		}
+	if why := autoReplyBlocked(msg); why != "" {
+		return why
 	}
 	own := append([]string{env.To}, v.Addresses...)
 	if opts.VacationUseOriginalRecipient && env.OrigTo != "" {
@@ -144,4 +126,34 @@ func VacationSkipReason(a *Action, env Envelope, opts *Options) string {
 		}
 	}
 	return "recipient not found in the message's addresses"
+}
+
+// autoReplyBlocked checks the headers that forbid automatic replies
+// (RFC 3834 section 2, list headers, Precedence, Microsoft's
+// X-Auto-Response-Suppress).
+func autoReplyBlocked(msg *mailmsg.Message) string {
+	for _, f := range fieldValues(msg.Header, "Auto-Submitted", false) {
+		if !strings.EqualFold(strings.TrimSpace(f), "no") {
+			return "message is auto-submitted"
+		}
+	}
+	for _, h := range []string{"List-Id", "List-Owner", "List-Unsubscribe", "List-Post", "List-Help", "List-Subscribe", "List-Archive"} {
+		if len(fieldValues(msg.Header, h, false)) > 0 {
+			return "message is from a mailing list"
+		}
+	}
+	for _, p := range fieldValues(msg.Header, "Precedence", false) {
+		switch strings.ToLower(strings.TrimSpace(p)) {
+		case "bulk", "list", "junk":
+			return "message has a bulk precedence"
+		}
+	}
+	for _, f := range fieldValues(msg.Header, "X-Auto-Response-Suppress", false) {
+		for _, tok := range strings.FieldsFunc(strings.ToLower(f), func(c rune) bool { return c == ',' || c == ' ' }) {
+			if tok == "all" || tok == "oof" {
+				return "message asks not to be auto-answered"
+			}
+		}
+	}
+	return ""
 }

@@ -15,10 +15,7 @@ func (s *suite) extension() *sieve.Extension {
 	cmd := func(name string, args []sieve.ValType, run func(r *sieve.Runtime, n *sieve.Node) error) *sieve.Spec {
 		return &sieve.Spec{Name: name, Ext: extName, Args: args, Run: run}
 	}
-	test := func(name string, args []sieve.ValType, eval func(r *sieve.Runtime, n *sieve.Node) (bool, error)) *sieve.Spec {
-		return &sieve.Spec{Name: name, Ext: extName, IsTest: true, Args: args, Eval: eval}
-	}
-	str, strs, num := sieve.TString, sieve.TStringList, sieve.TNumber
+	str := sieve.TString
 	specs := []*sieve.Spec{
 		{Name: "test", Ext: extName, Args: []sieve.ValType{str}, Block: 1, Run: s.runTest},
 		cmd("test_fail", []sieve.ValType{str}, func(r *sieve.Runtime, n *sieve.Node) error {
@@ -45,6 +42,21 @@ func (s *suite) extension() *sieve.Extension {
 		}),
 		{Name: "test_config_reload", Ext: extName, Tags: []sieve.TagDef{{Name: "extension", Param: str}},
 			Run: func(r *sieve.Runtime, n *sieve.Node) error { return nil }},
+	}
+	specs = append(specs, s.moreSpecs()...)
+	return &sieve.Extension{Name: extName, Specs: specs}
+}
+
+// moreSpecs are the mailbox, binary, message and result commands and tests.
+func (s *suite) moreSpecs() []*sieve.Spec {
+	cmd := func(name string, args []sieve.ValType, run func(r *sieve.Runtime, n *sieve.Node) error) *sieve.Spec {
+		return &sieve.Spec{Name: name, Ext: extName, Args: args, Run: run}
+	}
+	test := func(name string, args []sieve.ValType, eval func(r *sieve.Runtime, n *sieve.Node) (bool, error)) *sieve.Spec {
+		return &sieve.Spec{Name: name, Ext: extName, IsTest: true, Args: args, Eval: eval}
+	}
+	str, strs, num := sieve.TString, sieve.TStringList, sieve.TNumber
+	return []*sieve.Spec{
 		cmd("test_mailbox_create", []sieve.ValType{str}, func(r *sieve.Runtime, n *sieve.Node) error {
 			s.mailboxes[r.String(n.Args[0])] = true
 			return nil
@@ -77,7 +89,6 @@ func (s *suite) extension() *sieve.Extension {
 			return s.execute(r), nil
 		}),
 	}
-	return &sieve.Extension{Name: extName, Specs: specs}
 }
 
 func (s *suite) runTest(r *sieve.Runtime, n *sieve.Node) error {
