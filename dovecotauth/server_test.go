@@ -291,6 +291,15 @@ func TestTempFailClosesConnection(t *testing.T) {
 	tc2.expectEOF()
 }
 
+func TestUnusableStoredHashIsTemporary(t *testing.T) {
+	m := newMem(t)
+	m.users["broken@example.org"] = "{NOSUCH}abc"
+	_, addr := startServer(t, m, Options{})
+	tc := dial(t, addr)
+	tc.send("AUTH\t1\tPLAIN" + authPrefix + "\tresp=" + b64("\x00broken@example.org\x00x"))
+	tc.expectEOF()
+}
+
 func TestTempFailAsFail(t *testing.T) {
 	m := newMem(t)
 	m.fail = errors.New("anything unknown is temporary")

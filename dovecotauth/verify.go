@@ -3,6 +3,7 @@ package dovecotauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/gomilter/gomilter/internal/passwd"
@@ -74,35 +75,41 @@ func (r *request) verifyPlain(ctx context.Context, typed, password string) (*res
 	if cred.NoPassword {
 		return r.finish(cred, typed), nil
 	}
-	if !r.c.s.checkPassword(cred, r.user, password) {
+	ok, err := r.c.s.checkPassword(cred, r.user, password)
+	if err != nil {
+		// Like Dovecot, an unusable stored hash (unknown scheme, bad data)
+		// is an internal failure, not a wrong password.
+		return nil, &TempError{Err: err}
+	}
+	if !ok {
 		return nil, failCredentials
 	}
 	return r.finish(cred, typed), nil
 }
 
 // checkPassword verifies password against the stored hash, consulting the
-// verified-credential cache first.
-func (s *Server) checkPassword(cred Credentials, user, password string) bool {
+// verified-credential cache first. An error means the stored value is
+// unusable.
+func (s *Server) checkPassword(cred Credentials, user, password string) (bool, error) {
 	if cred.Password == "" {
-		return false
+		return false, nil
 	}
 	var key cacheKey
 	if s.cache != nil {
 		key = s.cache.key(user, password, cred.Password)
 		if s.cache.hit(key) {
 			s.metrics.cacheHits.Inc()
-			return true
+			return true, nil
 		}
 	}
 	ok, err := passwd.Verify(cred.Password, cred.DefaultScheme, password, user)
 	if err != nil {
-		s.opts.Logger.Warn("unusable stored password", "user", user, "err", err)
-		return false
+		return false, fmt.Errorf("stored password of %s: %w", user, err)
 	}
 	if ok && s.cache != nil {
 		s.cache.add(key)
 	}
-	return ok
+	return ok, nil
 }
 
 // storedHash parses the stored password for challenge mechanisms.
