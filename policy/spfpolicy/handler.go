@@ -3,6 +3,7 @@ package spfpolicy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -86,14 +87,32 @@ func New(opts Options) (*Handler, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	for i, d := range opts.WhitelistDomains {
-		opts.WhitelistDomains[i] = strings.ToLower(strings.TrimSuffix(d, "."))
+	for _, list := range [][]spf.Code{opts.RejectOn, opts.DeferOn, opts.HeloRejectOn} {
+		for _, c := range list {
+			if !validCode(c) {
+				return nil, fmt.Errorf("spfpolicy: unknown SPF result %q", c)
+			}
+		}
 	}
+	// A copy: the caller's slice (often the config) is left untouched.
+	domains := make([]string, len(opts.WhitelistDomains))
+	for i, d := range opts.WhitelistDomains {
+		domains[i] = strings.ToLower(strings.TrimSuffix(d, "."))
+	}
+	opts.WhitelistDomains = domains
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Handler{opts: opts, log: log, cache: newCache(opts.CacheSize, opts.CacheTTL, opts.Now)}, nil
+}
+
+func validCode(c spf.Code) bool {
+	switch c {
+	case spf.None, spf.Neutral, spf.Pass, spf.Fail, spf.SoftFail, spf.TempError, spf.PermError:
+		return true
+	}
+	return false
 }
 
 // Check implements policy.Handler.

@@ -150,3 +150,21 @@ func TestHeloCheckAndPolicies(t *testing.T) {
 		}
 	}
 }
+
+func TestNewValidates(t *testing.T) {
+	if _, err := spf.New(spf.Options{}); err == nil {
+		t.Error("spf.New without resolver accepted")
+	}
+	if _, err := New(Options{}); err == nil {
+		t.Error("missing Checker accepted")
+	}
+	s := zone(t)
+	h := newHandler(t, s, Options{})
+	if _, err := New(Options{Checker: h.opts.Checker, RejectOn: []spf.Code{"fial"}}); err == nil {
+		t.Error("unknown result name accepted")
+	}
+	domains := []string{"Example.COM."}
+	if _, err := New(Options{Checker: h.opts.Checker, WhitelistDomains: domains}); err != nil || domains[0] != "Example.COM." {
+		t.Errorf("New modified the caller's WhitelistDomains: %v, %v", domains, err)
+	}
+}
