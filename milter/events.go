@@ -47,7 +47,7 @@ func (s *session) handle(p Packet) (quit bool, err error) {
 	case CmdBody:
 		return false, s.body(p.Data)
 	case CmdEOB:
-		return false, s.eom()
+		return false, s.eom(p.Data)
 	case CmdAbort:
 		s.abortTx(true)
 		s.macros.abort()
@@ -281,11 +281,18 @@ func (s *session) reply(r Response, noReply bool, sc scope, stage string) error 
 	return s.sendResponse(r)
 }
 
-func (s *session) eom() error {
+// eom handles end of message. Postfix sends it empty; libmilter allows a
+// last body chunk in it (Sendmail), which goes to BodyChunk first.
+func (s *session) eom(last []byte) error {
 	if s.state != stateTx {
 		return protoErrorf("BODYEOB outside a transaction")
 	}
 	defer func() { s.state = stateConn }()
+	if len(last) > 0 && s.tx.held == nil && !s.tx.done && !s.tx.skipBody {
+		if r := s.call("body", func() (Response, error) { return s.milter.BodyChunk(s.ctx, last, &s.macros) }); r.final() {
+			s.tx.held = &r
+		}
+	}
 	if s.tx.held != nil || s.tx.done {
 		return s.txEvent("eom", 0, scopeMsg, nil)
 	}

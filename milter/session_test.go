@@ -351,3 +351,22 @@ func TestProtocolErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestEOBWithLastChunk(t *testing.T) {
+	rec := newRecorder()
+	c := newTConn(t, func(context.Context) Milter { return rec }, Options{})
+	c.negotiate(6, postfixActions, postfixProtocol)
+	c.send(CmdMail, EncodeStrings("<a@x>"))
+	c.expect(RespContinue, nil)
+	c.send(CmdEOB, []byte("tail\r\n"))
+	c.expect(RespContinue, nil)
+	calls := rec.callList()
+	if len(calls) != 3 || calls[1] != "body tail\r\n" || calls[2] != "eom" {
+		t.Errorf("calls = %q", calls)
+	}
+	rec.answer["body"] = Reject
+	c.send(CmdMail, EncodeStrings("<a@x>"))
+	c.expect(RespContinue, nil)
+	c.send(CmdEOB, []byte("tail\r\n"))
+	c.expect(RespReject, nil)
+}
