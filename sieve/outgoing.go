@@ -20,6 +20,7 @@ type Outgoing struct {
 // "sender", "recipient", "orig_recipient", "user_email", "postmaster",
 // "<>" or "<address>". def is used for an empty setting.
 func EnvelopeFrom(setting, def string, env Envelope, opts *Options) string {
+	setting = strings.TrimSpace(setting)
 	if setting == "" {
 		setting = def
 	}
@@ -140,4 +141,27 @@ func ComposeNotify(a *Action, env Envelope, opts *Options) []Outgoing {
 		}
 	}
 	return out
+}
+
+// ComposeRedirect prepares the copy a redirect action sends (RFC 5228
+// 4.2) the way Pigeonhole does: an X-Sieve-Redirected-From header names
+// the user, a message already carrying that header for the user is a loop
+// (ok false), and the envelope sender follows sieve_redirect_envelope_from
+// except that a null sender stays null.
+func ComposeRedirect(a *Action, env Envelope, opts *Options) (out Outgoing, ok bool) {
+	self := env.To
+	if opts.UserEmail != "" {
+		self = opts.UserEmail
+	}
+	for _, v := range fieldValues(a.Message.Header, "X-Sieve-Redirected-From", false) {
+		if strings.EqualFold(FirstAddress(v), self) || strings.EqualFold(strings.Trim(v, "<> "), self) {
+			return Outgoing{}, false
+		}
+	}
+	from := ""
+	if env.From != "" {
+		from = EnvelopeFrom(strings.TrimSpace(opts.RedirectEnvelopeFrom), "sender", env, opts)
+	}
+	h := append([]mailmsg.Field{hdr("X-Sieve-Redirected-From", self)}, a.Message.Header...)
+	return Outgoing{From: from, To: a.Address, Message: &mailmsg.Message{Header: h, Body: a.Message.Body}}, true
 }

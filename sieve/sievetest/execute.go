@@ -58,10 +58,9 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 		}
 		s.store(box, withFlags(msg, a.Flags))
 	case sieve.ActRedirect:
-		from := sieve.EnvelopeFrom(r.Options().RedirectEnvelopeFrom, "sender", env, r.Options())
-		m := cloneMsg(msg)
-		m.Header = append([]mailmsg.Field{field("X-Sieve-Redirected-From", env.To)}, m.Header...)
-		s.smtp = append(s.smtp, sent{from: from, to: a.Address, msg: m})
+		if o, ok := sieve.ComposeRedirect(a, env, r.Options()); ok {
+			s.smtp = append(s.smtp, sent{from: o.From, to: o.To, msg: o.Message})
+		}
 	case sieve.ActReject, sieve.ActEreject:
 		if env.From != "" {
 			s.smtp = append(s.smtp, sent{from: "", to: env.From, msg: rejectMessage(a, env)})
