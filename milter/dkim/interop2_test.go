@@ -101,6 +101,7 @@ func interopMessages(t *testing.T, step int) map[string][]byte {
 // 2.11's own Ed25519 signatures with simple header canonicalization: most
 // do not verify, not even in OpenDKIM (an OpenDKIM signing bug).
 func TestInteropOpenDKIMSigns(t *testing.T) {
+	t.Parallel()
 	msgs := interopMessages(t, corpusStep(t))
 	for _, run := range []struct{ canon, algo string }{{"relaxed/relaxed", "rsa-sha256"},
 		{"simple/simple", "rsa-sha256"}, {"relaxed/simple", "ed25519-sha256"}, {"simple/simple", "ed25519-sha256"}} {
@@ -152,6 +153,7 @@ func goMsgauthDiffers(name string) bool {
 
 // TestInteropOpenDKIMVerifies: gomilter signs, OpenDKIM verifies.
 func TestInteropOpenDKIMVerifies(t *testing.T) {
+	t.Parallel()
 	msgs := interopMessages(t, corpusStep(t)*2)
 	for _, canon := range []string{"relaxed/relaxed", "simple/simple", "relaxed/simple"} {
 		od := startOpenDKIM(t, "relaxed/relaxed", "rsa-sha256")

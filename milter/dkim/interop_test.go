@@ -36,6 +36,13 @@ type openDKIM struct {
 // failed"), so one instance cannot dual-sign; it verifies both.
 func startOpenDKIM(t *testing.T, canon, algo string) *openDKIM {
 	t.Helper()
+	return startOpenDKIMWith(t, canon, algo, "", "127.0.0.1")
+}
+
+// startOpenDKIMWith also picks the socket ("" = a unix socket in the temp
+// dir, else e.g. "inet:12345@127.0.0.1") and InternalHosts.
+func startOpenDKIMWith(t *testing.T, canon, algo, socket, internal string) *openDKIM {
+	t.Helper()
 	bin := testenv.LookPath(t, "opendkim")
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o700); err != nil {
@@ -63,24 +70,27 @@ func startOpenDKIM(t *testing.T, canon, algo string) *openDKIM {
 	writeFile(t, filepath.Join(dir, "keys"), fmt.Sprintf("rsa example.com:rsa:%s/rsa.private\ned example.com:ed:%s/ed.private\n", dir, dir), 0o600)
 	sel := map[string]string{"rsa-sha256": "rsa", "ed25519-sha256": "ed"}[algo]
 	writeFile(t, filepath.Join(dir, "sign"), "* "+sel+"\n", 0o600)
+	if socket == "" {
+		socket = "local:" + o.sock
+	}
 	conf := fmt.Sprintf(`Syslog no
 Background no
 Mode sv
-Socket local:%[1]s/sock
+Socket %[4]s
 PidFile %[1]s/pid
 KeyTable file:%[1]s/keys
 SigningTable refile:%[1]s/sign
 MultipleSignatures yes
 TestPublicKeys %[1]s/pubkeys
 Canonicalization %[2]s
-InternalHosts 127.0.0.1
+InternalHosts %[5]s
 AuthservID test.example
 AlwaysAddARHeader yes
 OversignHeaders From
 MinimumKeyBits 1024
 RequireSafeKeys no
 SignatureAlgorithm %[3]s
-`, dir, canon, algo)
+`, dir, canon, algo, socket, internal)
 	writeFile(t, filepath.Join(dir, "opendkim.conf"), conf, 0o600)
 	cmd := exec.Command(bin, "-f", "-x", filepath.Join(dir, "opendkim.conf"))
 	var out strings.Builder
@@ -92,8 +102,12 @@ SignatureAlgorithm %[3]s
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
+	network, addr := "unix", o.sock
+	if port, host, ok := strings.Cut(strings.TrimPrefix(socket, "inet:"), "@"); ok {
+		network, addr = "tcp", net.JoinHostPort(host, port)
+	}
 	for i := 0; ; i++ {
-		if c, err := net.Dial("unix", o.sock); err == nil {
+		if c, err := net.Dial(network, addr); err == nil {
 			c.Close()
 			break
 		}
@@ -136,8 +150,18 @@ func (o *openDKIM) run(t testing.TB, conn *milterclient.Conn, raw []byte) (*milt
 
 func (o *openDKIM) dial(t testing.TB, ip string) *milterclient.Conn {
 	t.Helper()
+	return o.dialAt(t, "unix", o.sock, ip)
+}
+
+func (o *openDKIM) dialTCP(t testing.TB, port int, ip string) *milterclient.Conn {
+	t.Helper()
+	return o.dialAt(t, "tcp", fmt.Sprintf("127.0.0.1:%d", port), ip)
+}
+
+func (o *openDKIM) dialAt(t testing.TB, network, address, ip string) *milterclient.Conn {
+	t.Helper()
 	ctx := context.Background()
-	conn, err := milterclient.Dial(ctx, "unix", o.sock, milterclient.Options{})
+	conn, err := milterclient.Dial(ctx, network, address, milterclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
