@@ -145,6 +145,9 @@ func (i *Instance) masterCF() string {
 	var b strings.Builder
 	b.WriteString("# written by internal/postfixtest\n")
 	fmt.Fprintf(&b, "127.0.0.1:%d inet n - n - - smtpd\n", i.smtpPort)
+	for _, o := range i.opts.SMTPOverrides {
+		fmt.Fprintf(&b, "  -o %s\n", o)
+	}
 	if i.subPort != 0 {
 		fmt.Fprintf(&b, "127.0.0.1:%d inet n - n - - smtpd\n", i.subPort)
 		for _, o := range i.submissionOverrides() {

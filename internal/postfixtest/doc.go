@@ -49,6 +49,33 @@
 //     also set).
 //   - The sink's greeting name must differ from myhostname, or the smtp
 //     client reports "mail for ... loops back to myself".
+//   - Dovecot daemonizes the same way: exec it with stdout/stderr on a file,
+//     never CombinedOutput, or the test blocks until the daemon exits.
+//   - Readiness: master binds the inet listeners before "postfix start"
+//     (master -w) returns and forks smtpd on the first connection, so Start
+//     polls /proc/net/tcp for the LISTEN socket instead of connecting; a
+//     probing connection would make a real SMTP session, a milter connect
+//     and "lost connection after CONNECT" log lines the test never asked for.
+//   - net/smtp's Client.Mail adds SMTPUTF8 whenever the server offers it,
+//     and Postfix then stamps "with UTF8SMTP" in Received; Session.Mail
+//     adds it only for non-ASCII addresses.
+//   - When a bind fails, "postfix start" takes ~3 s to report it; Start
+//     retries with fresh ports (up to 5 times).
+//   - Dovecot penalises a failed AUTH from an IP for the next attempts
+//     (seconds): do wrong-password checks last in a test.
+//   - A unix socket that smtpd must reach (milter, SASL, policy) has to be
+//     in a 0755 directory (SocketDir) and be writable by postfix (0666).
+//   - A test binary killed by its timeout leaves its instance running; the
+//     next binary's first Start stops and removes instances whose owner
+//     process (recorded as PID + start time in BaseDir()/owner) is gone.
+//
+// # Defaults worth knowing
+//
+// mynetworks = 127.0.0.0/8 (NoLocalNetworks: 192.0.2.0/24), empty
+// mydestination/relay_domains, relayhost = the sink, in_flow_delay = 0,
+// queue_run_delay = minimal_backoff_time = 1s, maximal_backoff_time = 2s,
+// smtpd error sleeps and anvil limits off, milter timeouts 5s/10s/30s,
+// disable_mime_output_conversion = yes. Everything in Options.MainCF wins.
 //
 // # Limits
 //

@@ -3,6 +3,8 @@ package postfixtest
 import (
 	"bytes"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -55,5 +57,39 @@ func TestMilterWiring(t *testing.T) {
 	// go-milter hands MailFrom the address without its angle brackets.
 	if !strings.Contains(string(head), "\r\nX-Harness-Milter: seen sender@example.com") {
 		t.Errorf("milter header missing at the sink:\n%s", head)
+	}
+}
+
+// TestMilterUnixSocketOverride: a milter on a unix socket in SocketDir,
+// enabled for the main smtpd only through SMTPOverrides.
+func TestMilterUnixSocketOverride(t *testing.T) {
+	sock := filepath.Join(SocketDir(t), "milter.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// smtpd runs as postfix: it needs write permission on the socket.
+	if err := os.Chmod(sock, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	srv := &milter.Server{
+		NewMilter: func() milter.Milter { return &headerMilter{} },
+		Actions:   milter.OptAddHeader,
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	inst := Start(t, Options{SMTPOverrides: []string{
+		"smtpd_milters=unix:" + sock,
+		"milter_default_action=tempfail",
+	}})
+	if got := inst.Postconf(t, "-h", "smtpd_milters"); strings.TrimSpace(got) != "" {
+		t.Errorf("main.cf smtpd_milters = %q, want it only in master.cf", got)
+	}
+	if err := inst.Send(t, "unix@example.com", []string{"b@example.org"}, testMsg("unix")); err != nil {
+		t.Fatal(err)
+	}
+	m := inst.Sink().WaitMessages(t, 1, 20*time.Second)[0]
+	if !bytes.Contains(m.Data, []byte("\r\nX-Harness-Milter: seen unix@example.com\r\n")) {
+		t.Errorf("milter header missing:\n%s", m.Data)
 	}
 }

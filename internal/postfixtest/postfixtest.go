@@ -43,6 +43,9 @@ type Options struct {
 	// SubmissionOverrides are extra "name=value" -o settings for the
 	// submission service.
 	SubmissionOverrides []string
+	// SMTPOverrides are "name=value" -o settings for the main smtpd only
+	// (e.g. "smtpd_milters=inet:127.0.0.1:1234", or "syslog_name=...").
+	SMTPOverrides []string
 	// NoLocalNetworks sets mynetworks to a network that does not contain
 	// 127.0.0.1, so a client on loopback is not trusted and must
 	// authenticate to relay (submission/auth tests).
@@ -303,6 +306,25 @@ func (i *Instance) readMasterPID() int {
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	return pid
+}
+
+// SocketDir returns a new directory, mode 0755 with every parent
+// searchable, for unix sockets and files Postfix daemons (user postfix)
+// must reach: t.TempDir() is 0700 and they cannot. Removed on cleanup.
+func SocketDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "pfsock-")
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
+	}
+	if err == nil {
+		err = ensureTraversable(filepath.Dir(dir))
+	}
+	if err != nil {
+		tb.Fatalf("postfixtest: %v", err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // SMTPAddr is the main smtpd's "127.0.0.1:port".
