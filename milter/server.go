@@ -49,7 +49,9 @@ type Options struct {
 	Actions OptAction
 	// NoReply are the SMFIP_NR_* events the milter never answers
 	// (DefaultNoReply), reduced to what the MTA offers. See Milter for
-	// what happens to a final response from such an event.
+	// what happens to a final response from such an event; decisions of
+	// CONNECT, HELO and RCPT cannot be held for later and are dropped
+	// (with a warning) when those events are made no-reply.
 	NoReply OptProtocol
 	// ReplyAlways turns NoReply off: every event is answered.
 	ReplyAlways bool
