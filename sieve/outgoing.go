@@ -154,7 +154,8 @@ func ComposeRedirect(a *Action, env Envelope, opts *Options) (out Outgoing, ok b
 		self = opts.UserEmail
 	}
 	for _, v := range fieldValues(a.Message.Header, "X-Sieve-Redirected-From", false) {
-		if strings.EqualFold(FirstAddress(v), self) || strings.EqualFold(strings.Trim(v, "<> "), self) {
+		id := strings.Trim(v, "<> ")
+		if strings.EqualFold(id, self) || strings.EqualFold(id, env.To) {
 			return Outgoing{}, false
 		}
 	}

@@ -46,6 +46,9 @@ func encodedSeq(body string) (string, bool) {
 		return "", false // no white space before the colon
 	}
 	fields := strings.Fields(body[colon+1:])
+	if len(fields) == 0 {
+		return "", false
+	}
 	var b strings.Builder
 	for _, f := range fields {
 		v, err := strconv.ParseUint(f, 16, 32)

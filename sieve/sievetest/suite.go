@@ -81,7 +81,7 @@ func RunFile(ctx context.Context, path string) FileResult {
 		folders: map[string][]*mailmsg.Message{}, dups: map[string]bool{}, out: &res}
 	opts := s.options()
 	opts.Name = filepath.Base(path)
-	opts.Extra = []*sieve.Extension{s.extension()}
+	opts.Extra = []*sieve.Extension{s.extension(), debugExtension()}
 	script, err := sieve.Compile(src, opts)
 	if err != nil {
 		res.Err = err
@@ -139,6 +139,7 @@ func (s *suite) compile(rel string) bool {
 		return false
 	}
 	o := s.options()
+	o.Extra = []*sieve.Extension{debugExtension()}
 	o.Name = strings.TrimSuffix(filepath.Base(rel), ".sieve")
 	sc, err := sieve.Compile(src, o)
 	if err != nil {
@@ -212,4 +213,12 @@ func fmtErrs(errs []*sieve.Error) string {
 		fmt.Fprintf(&b, "%s; ", e)
 	}
 	return b.String()
+}
+
+// debugExtension is Pigeonhole's vnd.dovecot.debug: debug_log only
+// writes to the log, which the suite does not check.
+func debugExtension() *sieve.Extension {
+	return &sieve.Extension{Name: "vnd.dovecot.debug", Specs: []*sieve.Spec{{Name: "debug_log",
+		Ext: "vnd.dovecot.debug", Args: []sieve.ValType{sieve.TString},
+		Run: func(r *sieve.Runtime, n *sieve.Node) error { return nil }}}}
 }
