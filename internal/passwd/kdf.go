@@ -21,7 +21,7 @@ const (
 )
 
 // verifyCrypt checks a crypt(3) string by its prefix, as libxcrypt does for
-// Dovecot's {CRYPT}: "$1$", "$5$", "$6$", "$2?$".
+// Dovecot's {CRYPT}: "$1$", "$5$", "$6$", "$2?$" and 13-character DES.
 func verifyCrypt(h Hash, password, _ string) (bool, error) {
 	s := h.Data
 	switch {
@@ -33,6 +33,8 @@ func verifyCrypt(h Hash, password, _ string) (bool, error) {
 		return sha512Crypt.verify(s, password)
 	case strings.HasPrefix(s, "$2"):
 		return verifyBcrypt(s, password)
+	case len(s) == 13 && !strings.HasPrefix(s, "$"):
+		return verifyDESCrypt(s, password)
 	}
 	return false, fmt.Errorf("%w: unsupported crypt(3) format", ErrUnknownScheme)
 }

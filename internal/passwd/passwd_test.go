@@ -115,7 +115,7 @@ func TestRoundTrip(t *testing.T) {
 			if ok, err := Verify(stored, "", "pässword 1", "bob@example.net"); !ok || err != nil {
 				t.Errorf("Verify(%q) = %v, %v", stored, ok, err)
 			}
-			if ok, _ := Verify(stored, "", "pässword 2", "bob@example.net"); ok {
+			if ok, _ := Verify(stored, "", "Pässword 1", "bob@example.net"); ok {
 				t.Errorf("Verify(%q) with wrong password = true", stored)
 			}
 		})

@@ -17,6 +17,8 @@ var schemes = map[string]scheme{
 	"CRYPT": {verify: verifyCrypt, gen: genBcrypt},
 	"MD5-CRYPT": {verify: func(h Hash, p, _ string) (bool, error) { return verifyMD5Crypt(h.Data, p) },
 		gen: genMD5Crypt},
+	"DES-CRYPT": {verify: func(h Hash, p, _ string) (bool, error) { return verifyDESCrypt(h.Data, p) },
+		gen: genDESCrypt},
 	"SHA256-CRYPT": shaCryptScheme(sha256Crypt),
 	"SHA512-CRYPT": shaCryptScheme(sha512Crypt),
 	"BLF-CRYPT": {verify: func(h Hash, p, _ string) (bool, error) { return verifyBcrypt(h.Data, p) },
@@ -70,6 +72,14 @@ func genMD5Crypt(p, _ string, _ GenOptions) (string, error) {
 		return "", err
 	}
 	return md5Crypt([]byte(p), []byte(salt)), nil
+}
+
+func genDESCrypt(p, _ string, _ GenOptions) (string, error) {
+	salt, err := randomCrypt64(2)
+	if err != nil {
+		return "", err
+	}
+	return desCrypt(p, salt)
 }
 
 // GenOptions tunes Generate.
