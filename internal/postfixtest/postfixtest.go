@@ -1,6 +1,7 @@
 package postfixtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -291,7 +292,11 @@ func (i *Instance) run(name string, args ...string) (string, error) {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	cmd := exec.Command(name, args...)
+	// No Postfix command we run takes long; a hung one must not hang the
+	// test binary until its global timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), "MAIL_CONFIG="+i.confDir)
 	cmd.Stdout, cmd.Stderr = f, f
 	err = cmd.Run()

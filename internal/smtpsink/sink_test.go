@@ -8,6 +8,7 @@ import (
 	"net/smtp"
 	"net/textproto"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -114,8 +115,11 @@ func TestFailStages(t *testing.T) {
 
 func TestHookSeesArguments(t *testing.T) {
 	s := Start(t, Options{})
+	var mu sync.Mutex
 	var seen []string
 	s.SetHook(func(stage Stage, arg string) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
 		seen = append(seen, fmt.Sprintf("%v=%q", stage, arg))
 		if stage == StageRcpt && arg == "no@example.org" {
 			return 550, "5.1.1 unknown"
@@ -128,6 +132,8 @@ func TestHookSeesArguments(t *testing.T) {
 		t.Fatalf("err = %v, want 550", err)
 	}
 	want := `connect="" helo="localhost" mail="a@example.com" rcpt="yes@example.org" rcpt="no@example.org"`
+	mu.Lock()
+	defer mu.Unlock()
 	if got := strings.Join(seen, " "); got != want {
 		t.Errorf("hook calls %s, want %s", got, want)
 	}
