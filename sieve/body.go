@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 )
@@ -33,10 +34,21 @@ func evalBody(r *Runtime, n *Node) (bool, error) {
 	case n.Tag("content"):
 		types := r.Strings(n.TagValue("content"))
 		r.msg.tree().walk(func(p *mimePart) {
-			if p.typ == "multipart" && len(p.children) > 0 {
+			if !contentMatches(p, types) {
 				return
 			}
-			if contentMatches(p, types) {
+			switch {
+			case p.typ == "multipart" && len(p.children) > 0:
+				// RFC 5173 5.2: a multipart's own text is its prologue
+				// and epilogue.
+				for _, t := range [][]byte{p.preamble, p.epilogue} {
+					if len(bytes.TrimSpace(t)) > 0 {
+						vals = append(vals, string(t))
+					}
+				}
+			case p.typ == "message" && p.sub == "rfc822" && len(p.children) > 0:
+				vals = append(vals, headerText(p.children[0]))
+			default:
 				vals = append(vals, string(p.decoded()))
 			}
 		})
@@ -79,4 +91,13 @@ func partText(p *mimePart) string {
 		s = htmlTag.ReplaceAllString(s, " ")
 	}
 	return s
+}
+
+// headerText renders a part's header block as received.
+func headerText(p *mimePart) string {
+	var b strings.Builder
+	for _, f := range p.header {
+		b.WriteString(f.Raw())
+	}
+	return b.String()
 }

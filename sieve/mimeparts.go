@@ -22,6 +22,8 @@ type mimePart struct {
 	children []*mimePart
 	parent   *mimePart
 	explicit bool // had a Content-Type header
+	// preamble and epilogue of a multipart, the text outside its parts
+	preamble, epilogue []byte
 }
 
 func (m *msgState) tree() *mimePart {
@@ -55,7 +57,9 @@ func parsePart(h []mailmsg.Field, body []byte, parent *mimePart, depth int, dt, 
 		if p.sub == "digest" {
 			cdt, cds = "message", "rfc822"
 		}
-		for _, raw := range splitMultipart(body, p.params["boundary"]) {
+		parts, pre, epi := splitMultipart(body, p.params["boundary"])
+		p.preamble, p.epilogue = pre, epi
+		for _, raw := range parts {
 			cm := ParseMessage(raw)
 			p.children = append(p.children, parsePart(cm.Header, cm.Body, p, depth+1, cdt, cds))
 		}
@@ -66,12 +70,12 @@ func parsePart(h []mailmsg.Field, body []byte, parent *mimePart, depth int, dt, 
 	return p
 }
 
-// splitMultipart returns the raw body parts between boundary lines.
-func splitMultipart(body []byte, boundary string) [][]byte {
+// splitMultipart returns the raw body parts between boundary lines and
+// the text before the first and after the closing boundary.
+func splitMultipart(body []byte, boundary string) (parts [][]byte, pre, epi []byte) {
 	delim := []byte("--" + boundary)
-	var parts [][]byte
 	var cur []byte
-	in := false
+	in, started := false, false
 	for len(body) > 0 {
 		end := bytes.IndexByte(body, '\n')
 		var line []byte
@@ -87,21 +91,24 @@ func splitMultipart(body []byte, boundary string) [][]byte {
 				if in {
 					parts = append(parts, trimLastCRLF(cur))
 				}
-				cur, in = nil, len(rest) == 0
+				cur, in, started = nil, len(rest) == 0, true
 				if !in {
-					return parts
+					return parts, pre, body
 				}
 				continue
 			}
 		}
-		if in {
+		switch {
+		case in:
 			cur = append(cur, line...)
+		case !started:
+			pre = append(pre, line...)
 		}
 	}
 	if in {
 		parts = append(parts, trimLastCRLF(cur))
 	}
-	return parts
+	return parts, pre, nil
 }
 
 func trimLastCRLF(b []byte) []byte {
