@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"golang.org/x/crypto/pbkdf2"
+
+	"github.com/gomilter/gomilter/internal/passwd"
 )
 
 func TestChallengeMechanismsNeedCapableStore(t *testing.T) {
@@ -68,14 +70,19 @@ func TestCRAMMD5(t *testing.T) {
 
 func TestSCRAMSHA256(t *testing.T) {
 	m := newMem(t)
-	m.schemes = []string{"PLAIN"}
+	stored, err := passwd.Generate("SCRAM-SHA-256", "carolpw", "", passwd.GenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.users["carol@example.org"] = stored
+	m.schemes = []string{"PLAIN", "SCRAM-SHA-256"}
 	_, addr := startServer(t, listingAuth{m}, Options{Mechanisms: []string{"SCRAM-SHA-256"}})
 	for _, tcase := range []struct {
-		pw   string
-		want string
-	}{{"bobpw", "OK"}, {"wrong", "FAIL"}} {
+		user, pw string
+		want     string
+	}{{"bob", "bobpw", "OK"}, {"bob", "wrong", "FAIL"}, {"carol", "carolpw", "OK"}, {"carol", "bobpw", "FAIL"}} {
 		tc := dial(t, addr)
-		first := "n,,n=bob@example.org,r=clientnonce123"
+		first := "n,,n=" + tcase.user + "@example.org,r=clientnonce123"
 		tc.send("AUTH\t1\tSCRAM-SHA-256" + authPrefix + "\tresp=" + b64(first))
 		l := tc.expect(`CONT\t1\t.+`)
 		sf, _ := base64.StdEncoding.DecodeString(strings.Split(l, "\t")[2])
@@ -97,7 +104,7 @@ func TestSCRAMSHA256(t *testing.T) {
 		}
 		tc.send("CONT\t1\t" + b64(final+",p="+base64.StdEncoding.EncodeToString(proof)))
 		if tcase.want == "FAIL" {
-			tc.expect("FAIL\t1\tuser=bob@example.org")
+			tc.expect("FAIL\t1\tuser=" + tcase.user + "@example.org")
 			continue
 		}
 		l = tc.expect(`CONT\t1\t.+`)
@@ -107,7 +114,7 @@ func TestSCRAMSHA256(t *testing.T) {
 			t.Errorf("server-final %q, want %q", v, wantV)
 		}
 		tc.send("CONT\t1\t")
-		tc.expect("OK\t1\tuser=bob@example.org")
+		tc.expect("OK\t1\tuser=" + tcase.user + "@example.org")
 	}
 }
 
