@@ -54,7 +54,8 @@ func evalBody(r *Runtime, n *Node) (bool, error) {
 		})
 	default:
 		r.msg.tree().walk(func(p *mimePart) {
-			if p.typ == "text" && len(p.children) == 0 {
+			html := p.typ == "application" && p.sub == "xhtml+xml"
+			if (p.typ == "text" || html) && len(p.children) == 0 && p.decoded() != nil {
 				vals = append(vals, partText(p))
 			}
 		})
@@ -87,7 +88,7 @@ var htmlTag = regexp.MustCompile(`(?s)<[^>]*>`)
 // partText returns the readable text of a text part; HTML loses its tags.
 func partText(p *mimePart) string {
 	s := string(p.decoded())
-	if p.sub == "html" {
+	if p.sub == "html" || p.sub == "xhtml+xml" {
 		s = htmlTag.ReplaceAllString(s, " ")
 	}
 	return s

@@ -147,6 +147,9 @@ func (p *mimePart) decoded() []byte {
 		if out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(b))); err == nil || len(out) > 0 {
 			b = out
 		}
+	case "", "7bit", "8bit", "binary":
+	default:
+		return nil // an unknown encoding cannot be decoded: no content
 	}
 	if p.typ == "text" {
 		if cs := strings.ToLower(p.params["charset"]); cs != "" && cs != "utf-8" && cs != "us-ascii" {
