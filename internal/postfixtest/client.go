@@ -11,6 +11,13 @@ import (
 	"time"
 )
 
+// CommandTimeout bounds each SMTP command of a Session (a DATA with the
+// milters behind it included).
+const CommandTimeout = 2 * time.Minute
+
+// touch renews the connection deadline before a command.
+func (s *Session) touch() { s.conn.SetDeadline(time.Now().Add(CommandTimeout)) }
+
 // ClientHelo is the EHLO name Send and NewSession use by default.
 const ClientHelo = "client.test.example"
 
@@ -20,6 +27,7 @@ const ClientHelo = "client.test.example"
 // errors.As(err, new(*textproto.Error)) yields the SMTP code.
 type Session struct {
 	tb      testing.TB
+	conn    net.Conn
 	c       *smtp.Client
 	queueID string
 	reply   string
@@ -39,15 +47,16 @@ func (i *Instance) NewSessionAt(tb testing.TB, addr string) *Session {
 	if err != nil {
 		tb.Fatalf("postfixtest: dial %s: %v", addr, err)
 	}
-	// A hung server must fail the test, not hang it.
-	conn.SetDeadline(time.Now().Add(2 * time.Minute))
+	// A hung server must fail the test, not hang it; each command
+	// extends the deadline (see touch).
+	conn.SetDeadline(time.Now().Add(CommandTimeout))
 	host, _, _ := net.SplitHostPort(addr)
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
 		conn.Close()
 		tb.Fatalf("postfixtest: greeting from %s: %v", addr, err)
 	}
-	s := &Session{tb: tb, c: c}
+	s := &Session{tb: tb, c: c, conn: conn}
 	tb.Cleanup(func() { s.c.Close() })
 	return s
 }
@@ -56,10 +65,11 @@ func (i *Instance) NewSessionAt(tb testing.TB, addr string) *Session {
 func (s *Session) Client() *smtp.Client { return s.c }
 
 // Helo sends EHLO name.
-func (s *Session) Helo(name string) error { return s.c.Hello(name) }
+func (s *Session) Helo(name string) error { s.touch(); return s.c.Hello(name) }
 
 // Auth authenticates with mech ("PLAIN", "LOGIN" or "CRAM-MD5").
 func (s *Session) Auth(user, pass, mech string) error {
+	s.touch()
 	a, err := authFor(mech, user, pass)
 	if err != nil {
 		return err
@@ -71,6 +81,7 @@ func (s *Session) Auth(user, pass, mech string) error {
 // it, and SMTPUTF8 only when the address needs it (net/smtp would add it
 // whenever offered, and Postfix then writes "with UTF8SMTP" into Received).
 func (s *Session) Mail(from string) error {
+	s.touch()
 	if strings.ContainsAny(from, "\r\n") {
 		return errors.New("postfixtest: CR or LF in MAIL FROM address")
 	}
@@ -101,12 +112,13 @@ func isASCII(s string) bool {
 }
 
 // Rcpt sends RCPT TO:<to>.
-func (s *Session) Rcpt(to string) error { return s.c.Rcpt(to) }
+func (s *Session) Rcpt(to string) error { s.touch(); return s.c.Rcpt(to) }
 
 // Data sends DATA, the message (LF is turned into CRLF, dots are
 // stuffed) and the final dot. The final reply is kept: see QueueID and
 // LastReply.
 func (s *Session) Data(msg []byte) error {
+	s.touch()
 	s.queueID, s.reply = "", ""
 	id, err := s.c.Text.Cmd("DATA")
 	if err != nil {
@@ -132,6 +144,7 @@ func (s *Session) Data(msg []byte) error {
 // and end with "\r\n.\r\n". It is for messages whose exact bytes matter
 // (bare CR or LF, odd line endings) which Data would normalise.
 func (s *Session) DataRaw(raw []byte) error {
+	s.touch()
 	s.queueID, s.reply = "", ""
 	id, err := s.c.Text.Cmd("DATA")
 	if err != nil {
@@ -174,10 +187,11 @@ func (s *Session) QueueID() string { return s.queueID }
 func (s *Session) LastReply() string { return s.reply }
 
 // Reset sends RSET.
-func (s *Session) Reset() error { return s.c.Reset() }
+func (s *Session) Reset() error { s.touch(); return s.c.Reset() }
 
 // Close sends QUIT and closes the connection.
 func (s *Session) Close() error {
+	s.touch()
 	err := s.c.Quit()
 	s.c.Close()
 	return err

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -154,5 +155,19 @@ func TestSendmailAndDataRaw(t *testing.T) {
 	msgs := inst.Sink().WaitMessages(t, 2, 20*time.Second)
 	if !strings.HasSuffix(string(msgs[1].Data), "\r\n\r\n.stuffed\r\nline\r\n") {
 		t.Errorf("raw message at the sink:\n%q", msgs[1].Data)
+	}
+}
+
+func TestSMTPSource(t *testing.T) {
+	inst := Start(t, Options{})
+	const n = 40
+	out, err := inst.SMTPSource(t, "-s", "4", "-m", strconv.Itoa(n), "-f", "load@example.com", "-t", "sink@example.org")
+	if err != nil {
+		t.Fatalf("smtp-source: %v\n%s", err, out)
+	}
+	inst.Sink().WaitMessages(t, n, 30*time.Second)
+	inst.WaitQueueEmpty(t, 10*time.Second)
+	if got := inst.Sink().Len(); got != n {
+		t.Errorf("sink got %d messages, want %d", got, n)
 	}
 }

@@ -141,6 +141,19 @@ func (i *Instance) Sendmail(tb testing.TB, from string, to []string, msg []byte)
 	return nil
 }
 
+// SMTPSource runs Postfix's smtp-source(1) load generator against the
+// main smtpd: args come first (e.g. "-s", "10", "-m", "1000", "-f",
+// "a@example.com", "-t", "b@example.org"), the server address last. It
+// returns the combined output and the exit error.
+func (i *Instance) SMTPSource(tb testing.TB, args ...string) (string, error) {
+	tb.Helper()
+	bin := testenv.LookPath(tb, "smtp-source")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, append(args, i.SMTPAddr())...).CombinedOutput()
+	return string(out), err
+}
+
 // LogLines returns the maillog lines containing substr.
 func (i *Instance) LogLines(substr string) []string {
 	var out []string
