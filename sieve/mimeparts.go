@@ -41,8 +41,11 @@ func parsePart(h []mailmsg.Field, body []byte, parent *mimePart, depth int, dt, 
 		if err != nil && mt == "" {
 			mt = strings.ToLower(strings.TrimSpace(strings.SplitN(vals[0], ";", 2)[0]))
 		}
-		if t, s, ok := strings.Cut(mt, "/"); ok && t != "" && s != "" {
+		if t, s, ok := strings.Cut(mt, "/"); ok && t != "" && s != "" && !strings.Contains(s, "/") {
 			p.typ, p.sub = strings.ToLower(t), strings.ToLower(s)
+		} else {
+			// Unparsable: opaque data, never text (as Pigeonhole treats it).
+			p.typ, p.sub = "application", "octet-stream"
 		}
 		for k, v := range params {
 			p.params[strings.ToLower(k)] = v

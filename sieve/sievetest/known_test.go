@@ -32,7 +32,6 @@ var knownFailures = map[string]string{
 	"execute/examples.svtest: Sieve examples":                                         "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
 	"execute/examples.svtest: Subaddress (RFC5233) example":                           "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
 	"execute/examples.svtest: Vivil example":                                          "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
-	"extensions/body/text.svtest: Double Slash":                                       "not implemented yet: matched \"text/plain/stupid\"",
 	"extensions/duplicate/errors.svtest: Invalid Syntax (vnd)":                        "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/duplicate/execute-vnd.svtest: (file)":                                 "file aborts: execute-vnd.svtest: line 2:1: require command: unknown Sieve capability 'vnd.dovecot.duplicate'; exe",
 	"extensions/editheader/errors.svtest: Command syntax (FIXME: count only)":         "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
