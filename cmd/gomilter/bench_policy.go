@@ -45,7 +45,8 @@ var benchSenders = []string{"a@pass.bench.example", "b@fail.bench.example", "c@s
 
 type policyBenchFlags struct {
 	spawn, addr, dnsAddr, client string
-	n, conc, perConn, pid        int
+	n, gomilterN, conc, perConn  int
+	pid                          int
 	timeout                      time.Duration
 }
 
@@ -59,6 +60,7 @@ func runBenchPolicy(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.StringVar(&f.dnsAddr, "dns", "", "DNS server holding the benchmark zone (default: start one in-process)")
 	fs.StringVar(&f.client, "client", "192.0.2.10", "client_address sent in requests")
 	fs.IntVar(&f.n, "n", 1000, "requests per target")
+	fs.IntVar(&f.gomilterN, "gomilter-n", 0, "requests for gomilter (same request mix; default 10 x -n, so its CPU time spans enough 10 ms clock ticks to measure)")
 	fs.IntVar(&f.conc, "c", 2, "concurrent sessions")
 	fs.IntVar(&f.perConn, "per-conn", 1, "requests per session (connection, or process for -spawn)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
@@ -77,7 +79,7 @@ func runBenchPolicy(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		f.dnsAddr = srv.Addr()
 	}
-	fmt.Fprintf(stdout, "DNS %s; %d requests per target, %d sessions in parallel, %d requests per session\n", f.dnsAddr, f.n, f.conc, f.perConn)
+	fmt.Fprintf(stdout, "DNS %s; %d sessions in parallel, %d requests per session\n", f.dnsAddr, f.conc, f.perConn)
 	return benchPolicyTargets(ctx, f, stdout, stderr)
 }
 
@@ -101,7 +103,12 @@ func benchPolicyTargets(ctx context.Context, f policyBenchFlags, stdout, stderr 
 		}
 	}
 	defer stop()
-	rep, cpu, err := benchConnect(ctx, f, addr, pid)
+	g := f
+	g.n = f.gomilterN
+	if g.n <= 0 {
+		g.n = 10 * f.n
+	}
+	rep, cpu, err := benchConnect(ctx, g, addr, pid)
 	if err != nil {
 		fmt.Fprintln(stderr, "bench policy:", err)
 		return 1

@@ -24,7 +24,7 @@ func TestBenchPolicy(t *testing.T) {
 	defer srv.Close()
 	var out, errb bytes.Buffer
 	code := runBenchPolicy(context.Background(), []string{"-addr", l.Addr().String(), "-dns", z.Addr(),
-		"-n", "40", "-c", "2", "-per-conn", "3"}, &out, &errb)
+		"-n", "40", "-gomilter-n", "40", "-c", "2", "-per-conn", "3"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
 	}

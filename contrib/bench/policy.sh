@@ -11,9 +11,7 @@
 # runs policyd-spf's own main() with its stock configuration.
 #
 # Usage: contrib/bench/policy.sh [gomilter binary] [extra bench flags]
-# Default: 500 requests per target, 2 sessions in parallel, run once with
-# one request per session (Postfix's common case: one recipient per SMTP
-# session) and once with 50 requests per session.
+# Three runs, 2 sessions in parallel: 1, 50 and 1000 requests per session.
 set -eu
 
 GOMILTER=${1:-}
@@ -54,9 +52,14 @@ PY
 # policyd-spf's own interpreter, not whatever python3 is first in PATH.
 PY=$(head -1 "$(command -v policyd-spf)" | sed 's/^#! *//')
 
-for per in 1 50; do
+# per-session:requests pairs. One request per session is Postfix's common
+# case (one recipient per SMTP session, a new policyd-spf process each);
+# 1000 per session shows policyd-spf warm.
+for run in 1:300 50:1000 1000:2000; do
+	per=${run%%:*}
+	n=${run##*:}
 	echo "### requests per session: $per"
 	"$GOMILTER" bench policy -spawn "$PY $tmp/policyd-spf-dns.py {dns}" \
-		-n 500 -c 2 -per-conn "$per" "$@"
+		-n "$n" -c 2 -per-conn "$per" "$@"
 	echo
 done
