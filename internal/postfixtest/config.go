@@ -11,83 +11,88 @@ import (
 	"time"
 )
 
-// defaultMainCF is the harness's main.cf before the test's overrides. Keys
-// that depend on the instance (paths, ports) are added by mainCF.
+// staticMainCF is the instance-independent part of the harness's main.cf.
+var staticMainCF = map[string]string{
+	"compatibility_level": "3.6",
+	"daemon_directory":    "/usr/lib/postfix/sbin",
+	"command_directory":   "/usr/sbin",
+	"meta_directory":      "/etc/postfix",
+	"shlib_directory":     "/usr/lib/postfix",
+	"mail_owner":          "postfix",
+	"setgid_group":        "postdrop",
+	// Identity without DNS.
+	"mydomain":               "test.example",
+	"myorigin":               "$myhostname",
+	"mydestination":          "",
+	"relay_domains":          "",
+	"local_recipient_maps":   "",
+	"alias_maps":             "",
+	"alias_database":         "",
+	"append_dot_mydomain":    "no",
+	"biff":                   "no",
+	"inet_protocols":         "ipv4",
+	"inet_interfaces":        "127.0.0.1",
+	"smtp_dns_support_level": "disabled",
+	"smtp_host_lookup":       "native",
+	// Clear text to the sink; no restrictions beyond relay control.
+	"smtp_tls_security_level":             "none",
+	"smtpd_tls_security_level":            "none",
+	"smtp_helo_name":                      "$myhostname",
+	"disable_mime_output_conversion":      "yes",
+	"smtpd_relay_restrictions":            "permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination",
+	"smtpd_client_restrictions":           "",
+	"smtpd_helo_restrictions":             "",
+	"smtpd_sender_restrictions":           "",
+	"smtpd_recipient_restrictions":        "",
+	"smtpd_banner":                        "$myhostname ESMTP",
+	"smtpd_error_sleep_time":              "0",
+	"smtpd_soft_error_limit":              "1000",
+	"smtpd_hard_error_limit":              "1000",
+	"smtpd_client_connection_rate_limit":  "0",
+	"smtpd_client_connection_count_limit": "0",
+	"anvil_rate_time_unit":                "60s",
+	// Tests want mail to move now, and deferred mail to come back fast.
+	"in_flow_delay":          "0",
+	"queue_run_delay":        "1s",
+	"minimal_backoff_time":   "1s",
+	"maximal_backoff_time":   "2s",
+	"smtp_connect_timeout":   "5s",
+	"delay_warning_time":     "0",
+	"notify_classes":         "",
+	"daemon_timeout":         "60s",
+	"ipc_timeout":            "30s",
+	"milter_connect_timeout": "5s",
+	"milter_command_timeout": "10s",
+	"milter_content_timeout": "30s",
+	"message_size_limit":     "52428800",
+	"smtpd_milter_maps":      "",
+	"smtputf8_enable":        "yes",
+}
+
+// defaultMainCF is the harness's main.cf before the test's overrides:
+// staticMainCF plus the paths, names and ports of this instance.
 func (i *Instance) defaultMainCF() map[string]string {
 	mynetworks := "127.0.0.0/8"
 	if i.opts.NoLocalNetworks {
 		// TEST-NET-1: nothing on this machine connects from there.
 		mynetworks = "192.0.2.0/24"
 	}
-	return map[string]string{
-		"compatibility_level": "3.6",
-		"config_directory":    i.confDir,
-		"queue_directory":     i.queueDir,
-		"data_directory":      i.dataDir,
-		"daemon_directory":    "/usr/lib/postfix/sbin",
-		"command_directory":   "/usr/sbin",
-		"meta_directory":      "/etc/postfix",
-		"shlib_directory":     "/usr/lib/postfix",
-		"mail_owner":          "postfix",
-		"setgid_group":        "postdrop",
-
+	cf := map[string]string{
+		"config_directory": i.confDir,
+		"queue_directory":  i.queueDir,
+		"data_directory":   i.dataDir,
 		// No syslog here: postlogd writes the log file itself.
 		"maillog_file":          i.logFile,
 		"maillog_file_prefixes": "/var, /dev/stdout, " + i.base,
-
-		// Identity without DNS.
-		"myhostname":             i.opts.Hostname,
-		"mydomain":               "test.example",
-		"myorigin":               "$myhostname",
-		"mydestination":          "",
-		"relay_domains":          "",
-		"local_recipient_maps":   "",
-		"alias_maps":             "",
-		"alias_database":         "",
-		"append_dot_mydomain":    "no",
-		"biff":                   "no",
-		"inet_protocols":         "ipv4",
-		"inet_interfaces":        "127.0.0.1",
-		"mynetworks":             mynetworks,
-		"smtp_dns_support_level": "disabled",
-		"smtp_host_lookup":       "native",
-
-		// Everything goes to the sink, in clear text.
-		"relayhost":                           "[127.0.0.1]:" + strconv.Itoa(i.sink.Port()),
-		"smtp_tls_security_level":             "none",
-		"smtpd_tls_security_level":            "none",
-		"smtp_helo_name":                      "$myhostname",
-		"disable_mime_output_conversion":      "yes",
-		"smtpd_relay_restrictions":            "permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination",
-		"smtpd_client_restrictions":           "",
-		"smtpd_helo_restrictions":             "",
-		"smtpd_sender_restrictions":           "",
-		"smtpd_recipient_restrictions":        "",
-		"smtpd_banner":                        "$myhostname ESMTP",
-		"smtpd_error_sleep_time":              "0",
-		"smtpd_soft_error_limit":              "1000",
-		"smtpd_hard_error_limit":              "1000",
-		"smtpd_client_connection_rate_limit":  "0",
-		"smtpd_client_connection_count_limit": "0",
-		"anvil_rate_time_unit":                "60s",
-
-		// Tests want mail to move now, and deferred mail to come back fast.
-		"in_flow_delay":          "0",
-		"queue_run_delay":        "1s",
-		"minimal_backoff_time":   "1s",
-		"maximal_backoff_time":   "2s",
-		"smtp_connect_timeout":   "5s",
-		"delay_warning_time":     "0",
-		"notify_classes":         "",
-		"daemon_timeout":         "60s",
-		"ipc_timeout":            "30s",
-		"milter_connect_timeout": "5s",
-		"milter_command_timeout": "10s",
-		"milter_content_timeout": "30s",
-		"message_size_limit":     "52428800",
-		"smtpd_milter_maps":      "",
-		"smtputf8_enable":        "yes",
+		"myhostname":            i.opts.Hostname,
+		"mynetworks":            mynetworks,
+		// Everything goes to the sink; brackets: no MX lookup.
+		"relayhost": "[127.0.0.1]:" + strconv.Itoa(i.sink.Port()),
 	}
+	for k, v := range staticMainCF {
+		cf[k] = v
+	}
+	return cf
 }
 
 // mainCF renders main.cf: defaults overridden by Options.MainCF, sorted so

@@ -85,6 +85,10 @@ type Instance struct {
 // registers Stop with tb.Cleanup.
 func Start(tb testing.TB, opts Options) *Instance {
 	tb.Helper()
+	if os.Geteuid() != 0 {
+		// Queue and data directories must be chowned to postfix.
+		testenv.Missing(tb, "postfixtest needs root (euid %d)", os.Geteuid())
+	}
 	inst := &Instance{
 		tb:        tb,
 		opts:      opts,
