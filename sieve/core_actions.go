@@ -34,7 +34,9 @@ func (r *Runtime) actionFlags(n *Node) []string {
 	if v := n.TagValue("flags"); v != nil {
 		return parseFlagList(r.Strings(v))
 	}
-	if r.script.required["imap4flags"] {
+	// The internal flags carry over between scripts of a sequence, also
+	// into scripts that do not use imap4flags themselves.
+	if len(r.flags) > 0 {
 		return append([]string(nil), r.flags...)
 	}
 	return nil

@@ -26,7 +26,7 @@ func (s *suite) execute(r *sieve.Runtime) bool {
 	}
 	s.execIdx = len(acts)
 	if !kept && !res.KeepCancelled() {
-		s.store("INBOX", withFlags(r.Message(), r.ImplicitKeepFlags()))
+		s.store("INBOX", r.Message(), r.ImplicitKeepFlags())
 	}
 	for _, d := range res.Duplicates {
 		s.dups[d.ID] = true
@@ -41,7 +41,7 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 	}
 	switch a.Kind {
 	case sieve.ActKeep:
-		s.store("INBOX", withFlags(msg, a.Flags))
+		s.store("INBOX", msg, a.Flags)
 	case sieve.ActFileinto:
 		box := a.Mailbox
 		if strings.EqualFold(box, "INBOX") {
@@ -51,12 +51,12 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 			if !a.Create {
 				s.errs = append(s.errs, &sieve.Error{Pos: a.Pos, Script: a.Script,
 					Msg: "failed to store into mailbox '" + box + "': Mailbox doesn't exist: " + box})
-				s.store("INBOX", withFlags(msg, a.Flags)) // fall back to the implicit keep
+				s.store("INBOX", msg, a.Flags) // fall back to the implicit keep
 				return false
 			}
 			s.mailboxes[box] = true
 		}
-		s.store(box, withFlags(msg, a.Flags))
+		s.store(box, msg, a.Flags)
 	case sieve.ActRedirect:
 		if o, ok := sieve.ComposeRedirect(a, env, r.Options()); ok {
 			s.smtp = append(s.smtp, sent{from: o.From, to: o.To, msg: o.Message})
@@ -81,17 +81,8 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 	return true
 }
 
-func (s *suite) store(box string, m *mailmsg.Message) {
-	s.folders[box] = append(s.folders[box], m)
-}
-
-func withFlags(m *mailmsg.Message, flags []string) *mailmsg.Message {
-	c := cloneMsg(m)
-	if len(flags) > 0 {
-		// Keep the flags visible to later tests through a pseudo header.
-		c.Header = append(c.Header, mailmsg.Field{Name: "X-Sieve-Flags", Value: " " + strings.Join(flags, " ")})
-	}
-	return c
+func (s *suite) store(box string, m *mailmsg.Message, flags []string) {
+	s.folders[box] = append(s.folders[box], stored{msg: cloneMsg(m), flags: append([]string(nil), flags...)})
 }
 
 func field(name, value string) mailmsg.Field { return mailmsg.Field{Name: name, Value: " " + value} }

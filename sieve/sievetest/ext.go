@@ -146,7 +146,8 @@ func (s *suite) runMessage(r *sieve.Runtime, n *sieve.Node) error {
 	if idx >= len(msgs) {
 		return s.fail("no message with index " + strconv.Itoa(idx) + " in folder " + box)
 	}
-	setMessage(r, msgs[idx])
+	setMessage(r, msgs[idx].msg)
+	r.SetFlags(msgs[idx].flags)
 	return nil
 }
 

@@ -54,7 +54,6 @@ var knownFailures = map[string]string{
 	"extensions/ihave/restrictions.svtest: Restricted: encoded-character":             "not implemented yet: encoded-character extension is incompatible with ihave",
 	"extensions/ihave/restrictions.svtest: Restricted: variables":                     "not implemented yet: variables extension is incompatible with ihave",
 	"extensions/imap4flags/execute.svtest: Flags Side Effect":                         "not implemented yet: result execute failed",
-	"extensions/imap4flags/flagstore.svtest: Basic":                                   "not implemented yet: flags not stored for first message",
 	"extensions/imap4flags/flagstore.svtest: Flag changes between stores":             "not implemented yet: some flags or keywords are already set",
 	"extensions/include/errors.svtest: Circular - direct":                             "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/include/errors.svtest: Circular - one intermittent":                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",

@@ -39,6 +39,12 @@ type sent struct {
 	msg      *mailmsg.Message
 }
 
+// stored is a message in the in-memory mail store with its IMAP flags.
+type stored struct {
+	msg   *mailmsg.Message
+	flags []string
+}
+
 // suite is the state of one .svtest run.
 type suite struct {
 	dir       string
@@ -48,7 +54,7 @@ type suite struct {
 	errs      []*sieve.Error
 	execIdx   int // actions before this index were executed already
 	mailboxes map[string]bool
-	folders   map[string][]*mailmsg.Message
+	folders   map[string][]stored
 	smtp      []sent
 	dups      map[string]bool
 	out       *FileResult
@@ -78,7 +84,7 @@ func RunFile(ctx context.Context, path string) FileResult {
 		return res
 	}
 	s := &suite{dir: filepath.Dir(path), settings: map[string]string{}, mailboxes: map[string]bool{"INBOX": true},
-		folders: map[string][]*mailmsg.Message{}, dups: map[string]bool{}, out: &res}
+		folders: map[string][]stored{}, dups: map[string]bool{}, out: &res}
 	opts := s.options()
 	opts.Name = filepath.Base(path)
 	opts.Extra = []*sieve.Extension{s.extension(), debugExtension()}
