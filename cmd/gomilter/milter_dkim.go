@@ -32,6 +32,14 @@ func buildDKIM(c *config.Config, e *env) (*mailfilter.DKIM, error) {
 		opts.AuthservID = c.Milter.AuthservID
 	}
 	opts.Resolver = e.shared.resolver
+	if opts.TestPublicKeys != "" {
+		// OpenDKIM's documented testing hook: keys from a file, not DNS.
+		r, err := dkim.LoadTestPublicKeys(opts.TestPublicKeys)
+		if err != nil {
+			return nil, fmt.Errorf("TestPublicKeys: %w", err)
+		}
+		opts.Resolver = r
+	}
 	opts.Logger = e.logger
 	opts.Registerer = replacingRegisterer{e.reg}
 	d := &mailfilter.DKIM{Opts: opts}
