@@ -233,8 +233,12 @@ func TestShouldSignOrigin(t *testing.T) {
 	}
 	opts.SubDomains = true
 	s, _ = NewSigner(opts)
-	if s.ShouldSign(localEnv, signingMsg("user@sub.example.com")) == nil {
-		t.Error("SubDomains: subdomain not signed")
+	if reqs := s.ShouldSign(localEnv, signingMsg("user@sub.example.com")); len(reqs) != 1 || reqs[0].Domain != "example.com" {
+		t.Errorf("SubDomains: %+v, want d=example.com", reqs)
+	}
+	opts.PeerList, _ = ParseHostList([]string{"192.0.2.0/24"})
+	if !opts.IsPeer(&mailmsg.Envelope{ClientAddr: netip.MustParseAddr("192.0.2.7")}) || opts.IsPeer(localEnv) {
+		t.Error("IsPeer")
 	}
 }
 

@@ -137,18 +137,23 @@ type SignRequest struct {
 // InternalHosts address, or an MTA daemon name) and the From: domain must
 // be covered by Domain or the SigningTable. Nil means verify instead.
 func (s *Signer) ShouldSign(env *mailmsg.Envelope, m *mailmsg.Message) []SignRequest {
-	if s.opts.Mode&ModeSign == 0 || !s.trusted(env) || s.dontSign(env) {
+	if s.opts.Mode&ModeSign == 0 || s.dontSign(env) {
 		return nil
 	}
 	user, domain, ok := fromAddress(m)
 	if !ok {
 		return nil
 	}
+	if !s.trusted(env) {
+		s.logExternal(env, domain, true)
+		return nil
+	}
 	if s.opts.KeyTable == nil {
-		if s.opts.KeyFile == "" || !s.domainCovered(domain) {
+		d := s.signingDomain(domain)
+		if s.opts.KeyFile == "" || d == "" {
 			return nil
 		}
-		return []SignRequest{{KeyName: defaultKeyName, Domain: domain, Selector: s.opts.Selector}}
+		return []SignRequest{{KeyName: defaultKeyName, Domain: d, Selector: s.opts.Selector}}
 	}
 	if s.opts.SigningTable == nil {
 		return nil
@@ -171,7 +176,29 @@ func (s *Signer) trusted(env *mailmsg.Envelope) bool {
 	return s.internal.Match(env.ClientAddr, env.ClientName)
 }
 
+// logExternal notes, as OpenDKIM does, an untrusted client sending mail
+// as one of our domains, unless it is in ExternalIgnoreList.
+func (s *Signer) logExternal(env *mailmsg.Envelope, domain string, untrusted bool) {
+	if !untrusted || env == nil || s.opts.ExternalIgnoreList.Match(env.ClientAddr, env.ClientName) {
+		return
+	}
+	if s.signingDomain(domain) == "" && (s.opts.SigningTable == nil || len(s.lookupSigningTable("x", domain)) == 0) {
+		return
+	}
+	s.log.Info("dkim: external host tried to send as a signing domain", "client", env.ClientAddr.String(),
+		"name", env.ClientName, "domain", domain)
+}
+
+// IsPeer reports whether the client is in PeerList: the milter should
+// leave its mail alone entirely (OpenDKIM PeerList).
+func (o *Options) IsPeer(env *mailmsg.Envelope) bool {
+	return env != nil && o.PeerList.Match(env.ClientAddr, env.ClientName)
+}
+
 func (s *Signer) dontSign(env *mailmsg.Envelope) bool {
+	if env == nil {
+		return false
+	}
 	for _, r := range env.Rcpts {
 		_, dom, _ := strings.Cut(r, "@")
 		for _, d := range s.opts.DontSignMailTo {
@@ -183,14 +210,20 @@ func (s *Signer) dontSign(env *mailmsg.Envelope) bool {
 	return false
 }
 
-func (s *Signer) domainCovered(domain string) bool {
+// signingDomain returns d= for a From domain in the single-key setup: the
+// From domain itself for "*" or an exact entry, the configured parent
+// with SubDomains (its key is published there); "" if not covered.
+func (s *Signer) signingDomain(domain string) string {
 	for _, d := range s.opts.Domains {
-		d = strings.ToLower(d)
-		if d == "*" || d == domain || (s.opts.SubDomains && strings.HasSuffix(domain, "."+d)) {
-			return true
+		d = strings.ToLower(strings.TrimSuffix(d, "."))
+		switch {
+		case d == "*" || d == domain:
+			return domain
+		case s.opts.SubDomains && strings.HasSuffix(domain, "."+d):
+			return d
 		}
 	}
-	return false
+	return ""
 }
 
 // Sign makes the DKIM-Signature fields for reqs (from ShouldSign) over the
