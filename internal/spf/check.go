@@ -152,10 +152,14 @@ func (c *Checker) run(ctx context.Context, ip netip.Addr, helo, local, domain st
 }
 
 // validInitialDomain: multi-label, labels 1-63 octets of letters, digits,
-// hyphens and underscores, at most 253 octets (RFC 7208 section 4.3).
+// hyphens and underscores, at most 253 octets, and a top label that is not
+// all digits, so an address literal is no domain (RFC 7208 section 4.3).
 func validInitialDomain(d string) bool {
 	d = strings.TrimSuffix(d, ".")
 	if len(d) == 0 || len(d) > 253 || !strings.Contains(d, ".") {
+		return false
+	}
+	if !isTopLabel(d[strings.LastIndexByte(d, '.')+1:]) {
 		return false
 	}
 	for label := range strings.SplitSeq(d, ".") {

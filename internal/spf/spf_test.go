@@ -168,6 +168,9 @@ func TestCheckIdentities(t *testing.T) {
 	if r := c.Check(ctx, ip, "x", "user@[192.0.2.1]"); r.Code != None {
 		t.Errorf("domain literal: %+v", r)
 	}
+	if r := c.CheckHelo(ctx, ip, "192.0.2.10"); r.Code != None {
+		t.Errorf("HELO address literal: %+v", r)
+	}
 	if r := c.Check(ctx, netip.Addr{}, "x", "user@example.com"); r.Code != PermError {
 		t.Errorf("no IP: %+v", r)
 	}
