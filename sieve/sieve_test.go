@@ -242,3 +242,33 @@ func TestOptionsSet(t *testing.T) {
 		t.Error("bad number accepted")
 	}
 }
+
+func TestRunSequence(t *testing.T) {
+	compile := func(src string) *Script {
+		s, err := Compile([]byte(src), Options{Extensions: []string{"fileinto", "imap4flags", "editheader"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := compile(`require ["imap4flags","editheader"]; addflag "$Before"; addheader "X-Before" "1";`)
+	user := compile(`require "fileinto"; if exists "X-Before" { fileinto "Seen-Before"; }`)
+	after := compile(`require "fileinto"; fileinto "After";`)
+	in := &Input{Message: ParseMessage([]byte(testMsg)), Envelope: Envelope{From: "a@example.org", To: "b@example.com"}}
+	res, err := RunSequence(context.Background(), []*Script{before, user, after}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// user's fileinto cancelled the keep, so "after" must not run.
+	if got := summary(res); got != "fileinto:Seen-Before[$Before]" {
+		t.Errorf("sequence = %s", got)
+	}
+	errScript := compile(`require "fileinto"; fileinto "Y"; redirect "a@b.example"; redirect "c@d.example"; redirect "e@f.example"; redirect "g@h.example"; redirect "i@j.example";`)
+	res, err = RunSequence(context.Background(), []*Script{compile(`keep;`), errScript}, in)
+	if err == nil || !res.Aborted {
+		t.Fatalf("expected a runtime error, got %v", err)
+	}
+	if got := summary(res); got != "keep,keep" {
+		t.Errorf("after error = %s, want the first script's keep plus the implicit keep", got)
+	}
+}
