@@ -1,0 +1,72 @@
+package spam
+
+import (
+	"regexp"
+	"strings"
+)
+
+// addrGlob is a welcomelist/blocklist/freemail pattern: '*' and '?' are
+// wildcards, matching is case-insensitive over the whole address.
+type addrGlob struct {
+	src string
+	re  *regexp.Regexp
+}
+
+func newAddrGlob(s string) (addrGlob, bool) {
+	s = strings.ToLower(strings.Trim(s, "<>"))
+	if s == "" {
+		return addrGlob{}, false
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	for _, c := range s {
+		switch c {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return addrGlob{}, false
+	}
+	return addrGlob{src: s, re: re}, true
+}
+
+func appendGlobs(list []addrGlob, val string) []addrGlob {
+	for _, f := range strings.Fields(val) {
+		if g, ok := newAddrGlob(f); ok {
+			list = append(list, g)
+		}
+	}
+	return list
+}
+
+func removeGlobs(list []addrGlob, val string) []addrGlob {
+	drop := map[string]bool{}
+	for _, f := range strings.Fields(val) {
+		drop[strings.ToLower(strings.Trim(f, "<>"))] = true
+	}
+	out := list[:0]
+	for _, g := range list {
+		if !drop[g.src] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// matchGlobs reports whether addr matches any pattern.
+func matchGlobs(list []addrGlob, addr string) bool {
+	addr = strings.ToLower(addr)
+	for _, g := range list {
+		if g.re.MatchString(addr) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,162 @@
+package spam
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+var (
+	paraBreak = regexp.MustCompile(`\n+[ \t\r\f\v]*\n+`)
+	wsAny     = regexp.MustCompile(`[ \t\n\r\f\v]+`)
+)
+
+// render computes the body views once: rendered lines for body rules,
+// decoded parts for rawbody rules, and the HTML results.
+func (m *msgState) render() {
+	if m.rendered {
+		return
+	}
+	m.rendered = true
+	var text strings.Builder
+	for _, p := range m.root.leaves(nil) {
+		if text.Len() > 0 {
+			text.WriteByte('\n')
+		}
+		switch p.ctype {
+		case "text/html":
+			dec := p.decode()
+			if len(dec) == 0 {
+				continue
+			}
+			h := renderHTML(dec)
+			m.htmls = append(m.htmls, h)
+			m.textParts = append(m.textParts, p)
+			text.WriteString(h.rendered())
+		case "text/plain":
+			m.textParts = append(m.textParts, p)
+			text.Write(p.decode())
+		}
+	}
+	for _, p := range m.root.leaves(nil) {
+		if (strings.HasPrefix(p.ctype, "text/") || strings.HasPrefix(p.ctype, "message/")) && p.ctype != "text/calendar" {
+			for _, para := range splitParagraphs(string(p.decode())) {
+				m.rawParts = append(m.rawParts, latin1s(para))
+			}
+		}
+	}
+	t := paraBreak.ReplaceAllString(text.String(), "\x00")
+	t = wsAny.ReplaceAllString(t, " ")
+	t = strings.ReplaceAll(t, "\x00", "\n")
+	subj, ok := m.lastHeader("Subject")
+	if ok {
+		subj += "\n"
+	} else {
+		subj = "\n"
+	}
+	for _, ln := range splitShortLines(subj + t) {
+		m.bodyLines = append(m.bodyLines, latin1s(ln))
+	}
+}
+
+// splitShortLines splits at newlines (kept) and cuts lines over
+// maxBodyLine at the last space before the limit.
+func splitShortLines(s string) []string {
+	var out []string
+	for _, ln := range strings.SplitAfter(s, "\n") {
+		if ln == "" {
+			continue
+		}
+		for len(ln) > maxBodyLine {
+			n := strings.LastIndexByte(ln[:maxBodyLine+1], ' ') + 1
+			if n == 0 {
+				n = maxBodyLine
+			}
+			out = append(out, ln[:n])
+			ln = ln[n:]
+		}
+		out = append(out, ln)
+	}
+	return out
+}
+
+// splitParagraphs cuts a long decoded part into chunks of at most twice
+// maxBodyLine, preferring newline, '>' and space boundaries.
+func splitParagraphs(s string) []string {
+	if len(s) <= maxBodyLine {
+		return []string{s}
+	}
+	var out []string
+	ofs := 0
+	for len(s)-ofs > 2*maxBodyLine {
+		j := -1
+		for _, sep := range []string{"\n", ">", " "} {
+			k := strings.Index(s[ofs+maxBodyLine:], sep)
+			if k >= 0 && k+maxBodyLine+1 <= 2*maxBodyLine {
+				j = ofs + maxBodyLine + k
+				break
+			}
+		}
+		if j < 0 {
+			j = ofs + maxBodyLine
+		}
+		out = append(out, s[ofs:j+1])
+		ofs = j + 1
+	}
+	if ofs < len(s) {
+		out = append(out, s[ofs:])
+	}
+	return out
+}
+
+var (
+	uriScheme  = regexp.MustCompile(`(?i)\b(?:https?|ftp|mailto|javascript|file|gopher|news|telnet|nntp):[^\s<>"'` + "`" + `{}|\\^\x00-\x1f\x7f]+`)
+	uriWWW     = regexp.MustCompile(`(?i)\b(?:www\d{0,3}|ftp)\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?(?:/[^\s<>"']*)?`)
+	uriEmail   = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+\b`)
+	uriTrailer = regexp.MustCompile(`[.,;:!?)\]>'"]+$`)
+)
+
+// uriList returns the message URIs: HTML links first, then URIs found in
+// the rendered text, schemeless "www." hosts given an http:// form, mail
+// addresses a mailto: form.
+func (m *msgState) uriList() []string {
+	if m.uris != nil {
+		return m.uris
+	}
+	m.render()
+	seen := map[string]bool{}
+	add := func(u string) {
+		if u != "" && !seen[u] {
+			seen[u] = true
+			m.uris = append(m.uris, latin1s(u))
+		}
+	}
+	for _, h := range m.htmls {
+		for _, u := range h.uris {
+			add(u)
+			if !strings.Contains(u, ":") && strings.HasPrefix(strings.ToLower(u), "www.") {
+				add("http://" + u)
+			}
+		}
+	}
+	for _, ln := range m.bodyLines {
+		if !utf8.ValidString(ln) {
+			continue
+		}
+		for _, u := range uriScheme.FindAllString(ln, -1) {
+			add(uriTrailer.ReplaceAllString(u, ""))
+		}
+		for _, u := range uriWWW.FindAllString(ln, -1) {
+			u = uriTrailer.ReplaceAllString(u, "")
+			add(u)
+			add("http://" + u)
+		}
+		for _, u := range uriEmail.FindAllString(ln, -1) {
+			add("mailto:" + u)
+		}
+	}
+	if m.uris == nil {
+		m.uris = []string{}
+	}
+	return m.uris
+}

@@ -1,0 +1,226 @@
+package spam
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gomilter/gomilter/internal/mailmsg"
+)
+
+// Options configures Load. Zero values select Debian's SpamAssassin
+// layout.
+type Options struct {
+	// RuleDirs hold the distribution rules (*.cf). Default
+	// /usr/share/spamassassin (sa-update output, when present, should be
+	// listed instead).
+	RuleDirs []string
+	// SiteDir holds *.pre and site *.cf (local.cf). Default
+	// /etc/spamassassin. Set to "-" to read none.
+	SiteDir string
+	// LocalCF is an extra file read last (after SiteDir).
+	LocalCF string
+	// Hostname appears in X-Spam-Checker-Version. Default "localhost".
+	Hostname string
+	// Now is the clock used for date tests; default time.Now.
+	Now func() time.Time
+}
+
+// Engine is a loaded rule set; it is safe for concurrent Check calls.
+type Engine struct {
+	conf     *Conf
+	set      int // SA score set: net*1 + bayes*2
+	opts     Options
+	active   []*Rule
+	metas    []*Rule // in dependency order
+	byKind   map[RuleKind][]*Rule
+	NotImpl  []string // eval functions referenced but not implemented
+	Backtrk  int      // rules on the backtracking regex engine
+	ruleList []string
+}
+
+// Load reads the configuration and compiles every rule. warnings lists
+// per-line problems (unknown directives, bad regexes); err is returned
+// only when nothing usable could be loaded.
+func Load(opts Options) (*Engine, []string, error) {
+	if len(opts.RuleDirs) == 0 {
+		opts.RuleDirs = []string{"/usr/share/spamassassin"}
+	}
+	if opts.SiteDir == "" {
+		opts.SiteDir = "/etc/spamassassin"
+	} else if opts.SiteDir == "-" {
+		opts.SiteDir = ""
+	}
+	if opts.Hostname == "" {
+		opts.Hostname = "localhost"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	c := newConf()
+	files := loadOrder(opts.RuleDirs, opts.SiteDir, opts.LocalCF)
+	if len(files) == 0 {
+		return nil, nil, fmt.Errorf("spam: no rule files in %v", opts.RuleDirs)
+	}
+	for _, f := range files {
+		if err := c.parseFile(f); err != nil {
+			return nil, c.Warnings, fmt.Errorf("spam: %w", err)
+		}
+	}
+	return newEngine(c, opts)
+}
+
+// LoadConf builds an engine from already-parsed text (tests, fuzzing).
+func LoadConf(name, text string, opts Options) (*Engine, []string, error) {
+	c := newConf()
+	for p := range implementedPlugins {
+		c.plugins[p] = true
+	}
+	if err := c.parse(name, strings.NewReader(text)); err != nil {
+		return nil, c.Warnings, err
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Hostname == "" {
+		opts.Hostname = "localhost"
+	}
+	return newEngine(c, opts)
+}
+
+func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
+	e := &Engine{conf: c, opts: opts, byKind: map[RuleKind][]*Rule{}}
+	if c.UseBayes && false { // Bayes store not wired yet: stay in a no-Bayes set
+		e.set |= 2
+	}
+	c.applyReplaceTags()
+	notImpl := map[string]bool{}
+	for _, name := range sortedKeys(c.Rules) {
+		r := c.Rules[name]
+		if r.Kind < 0 {
+			continue // score/describe without a definition
+		}
+		if !r.hasScore {
+			v := 1.0
+			if strings.HasPrefix(name, "T_") {
+				v = 0.01
+			}
+			if _, nice := r.TFlags["nice"]; nice {
+				v = -v
+			}
+			r.Score = [4]float64{v, v, v, v}
+		}
+		if err := e.compile(r); err != nil {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("rule %s: %v", name, err))
+			continue
+		}
+		if !e.runnable(r) {
+			continue
+		}
+		if r.Eval != nil && evalFuncs[r.Eval.Func] == nil {
+			notImpl[r.Eval.Func] = true
+			continue
+		}
+		e.active = append(e.active, r)
+		e.ruleList = append(e.ruleList, name)
+		if r.Kind == KindMeta {
+			e.metas = append(e.metas, r)
+		} else {
+			e.byKind[r.Kind] = append(e.byKind[r.Kind], r)
+		}
+	}
+	e.metas = orderMetas(e.metas, c.Rules)
+	e.NotImpl = sortedKeys(notImpl)
+	return e, c.Warnings, nil
+}
+
+// runnable applies SA's rule selection: a zero score in the active set
+// disables a rule; net and learn rules need their score-set bit.
+func (e *Engine) runnable(r *Rule) bool {
+	if r.Score[e.set] == 0 {
+		return false
+	}
+	if _, ok := r.TFlags["net"]; ok && e.set&1 == 0 {
+		return false
+	}
+	if _, ok := r.TFlags["learn"]; ok && e.set&2 == 0 {
+		return false
+	}
+	return true
+}
+
+func (e *Engine) compile(r *Rule) error {
+	if r.Pattern == "" && r.Kind != KindMeta && r.Eval == nil && !r.Header.Exists {
+		return fmt.Errorf("empty pattern")
+	}
+	if r.Pattern == "" {
+		return nil
+	}
+	m, bt, err := CompilePerl(r.Pattern, r.Flags)
+	if err != nil {
+		return err
+	}
+	if bt {
+		e.Backtrk++
+	}
+	r.re = m
+	return nil
+}
+
+// orderMetas sorts metas so that each comes after the metas it uses.
+func orderMetas(metas []*Rule, all map[string]*Rule) []*Rule {
+	isMeta := map[string]*Rule{}
+	for _, r := range metas {
+		isMeta[r.Name] = r
+	}
+	var out []*Rule
+	state := map[string]int{}
+	var visit func(r *Rule)
+	visit = func(r *Rule) {
+		if state[r.Name] != 0 {
+			return // done, or a cycle (SA also refuses to loop)
+		}
+		state[r.Name] = 1
+		for _, d := range r.deps {
+			if dm := isMeta[d]; dm != nil {
+				visit(dm)
+			}
+		}
+		state[r.Name] = 2
+		out = append(out, r)
+	}
+	for _, r := range metas {
+		visit(r)
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ActiveRules is the number of rules that run for each message.
+func (e *Engine) ActiveRules() int { return len(e.active) }
+
+// RequiredScore is the spam threshold.
+func (e *Engine) RequiredScore() float64 { return e.conf.RequiredScore }
+
+// Check scores one message from the milter pipeline.
+func (e *Engine) Check(ctx context.Context, env *mailmsg.Envelope, msg *mailmsg.Message) *Result {
+	return e.CheckBytes(ctx, env, messageBytes(msg))
+}
+
+// CheckBytes scores a raw message (CRLF or LF line endings).
+func (e *Engine) CheckBytes(ctx context.Context, env *mailmsg.Envelope, raw []byte) *Result {
+	m := newMsgState(e, env, raw)
+	m.ctx = ctx
+	e.runRules(m)
+	return e.result(m)
+}

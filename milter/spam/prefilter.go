@@ -1,0 +1,189 @@
+package spam
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strings"
+)
+
+// Rule prefilters, in the spirit of SA's BodyRuleBaseExtractor: most
+// body rules contain a literal that any match must include, so a rule
+// whose literals are all absent from the (lower-cased) text cannot hit
+// and its regex need not run.
+
+const maxPrefilterLits = 24
+
+// requiredLits returns lower-cased strings one of which occurs in every
+// match of re, or nil when no such set is known.
+func requiredLits(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return []string{strings.ToLower(string(re.Rune))}
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLits(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLits(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var best []string
+		bestLen := 0
+		for _, s := range re.Sub {
+			l := requiredLits(s)
+			if l == nil {
+				continue
+			}
+			if m := minLen(l); m > bestLen {
+				best, bestLen = l, m
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var all []string
+		for _, s := range re.Sub {
+			l := requiredLits(s)
+			if l == nil {
+				return nil
+			}
+			all = append(all, l...)
+			if len(all) > maxPrefilterLits {
+				return nil
+			}
+		}
+		return all
+	}
+	return nil
+}
+
+func minLen(l []string) int {
+	m := -1
+	for _, s := range l {
+		if m < 0 || len(s) < m {
+			m = len(s)
+		}
+	}
+	return m
+}
+
+// prefilterFor parses a Go pattern and extracts its literals.
+func prefilterFor(goSrc string) []string {
+	re, err := syntax.Parse(goSrc, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	l := requiredLits(re.Simplify())
+	if minLen(l) < 1 {
+		return nil
+	}
+	return l
+}
+
+// containsAny reports whether text contains one of lits.
+func containsAny(text string, lits []string) bool {
+	for _, l := range lits {
+		if strings.Contains(text, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// approxPerl rewrites a Perl pattern needing backtracking into a looser
+// RE2 pattern: look-around groups are dropped and back references become
+// ".*". Anything the original matches, the approximation matches, so it
+// is a safe linear-time gate in front of regexp2.
+func approxPerl(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			if p[i+1] >= '1' && p[i+1] <= '9' {
+				b.WriteString(`(?s:.*)`)
+			} else {
+				b.WriteString(p[i : i+2])
+			}
+			i++
+		case c == '[':
+			j := classEnd(p, i)
+			b.WriteString(p[i:j])
+			i = j - 1
+		case strings.HasPrefix(p[i:], "(?=") || strings.HasPrefix(p[i:], "(?!") ||
+			strings.HasPrefix(p[i:], "(?<=") || strings.HasPrefix(p[i:], "(?<!"):
+			i = groupEnd(p, i) - 1
+		case strings.HasPrefix(p[i:], "(?>"):
+			b.WriteString("(?:")
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// classEnd returns the index after the character class starting at i.
+func classEnd(p string, i int) int {
+	j := i + 1
+	if j < len(p) && p[j] == '^' {
+		j++
+	}
+	if j < len(p) && p[j] == ']' {
+		j++
+	}
+	for j < len(p) {
+		switch {
+		case p[j] == '\\':
+			j += 2
+			continue
+		case p[j] == '[' && j+1 < len(p) && p[j+1] == ':':
+			if k := strings.Index(p[j:], ":]"); k > 0 {
+				j += k + 2
+				continue
+			}
+		case p[j] == ']':
+			return j + 1
+		}
+		j++
+	}
+	return len(p)
+}
+
+// groupEnd returns the index after the group opened at i.
+func groupEnd(p string, i int) int {
+	depth := 0
+	for j := i; j < len(p); j++ {
+		switch p[j] {
+		case '\\':
+			j++
+		case '[':
+			j = classEnd(p, j) - 1
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		}
+	}
+	return len(p)
+}
+
+// gateFor compiles the approximation of a backtracking pattern.
+func gateFor(pat string, f reFlags) (*goMatcher, []string) {
+	src, err := translatePerl(approxPerl(pat), f, false)
+	if err != nil {
+		return nil, nil
+	}
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil, nil
+	}
+	g := &goMatcher{re: re}
+	if f.i {
+		if low := lowerPattern(src); low != nil {
+			g.re, g.lower = low, true
+		}
+	}
+	return g, prefilterFor(src)
+}

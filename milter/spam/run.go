@@ -1,0 +1,224 @@
+package spam
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// evalFunc implements one eval: function. It returns the hit value
+// (0 = no hit); most return 1 for a hit.
+type evalFunc func(m *msgState, args []string) float64
+
+// evalFuncs is the registry of implemented eval functions, filled by the
+// eval_*.go files' init functions.
+var evalFuncs = map[string]evalFunc{}
+
+func regEval(name string, f evalFunc) { evalFuncs[name] = f }
+
+func boolEval(f func(m *msgState, args []string) bool) evalFunc {
+	return func(m *msgState, args []string) float64 { return b2f(f(m, args)) }
+}
+
+func (e *Engine) runRules(m *msgState) {
+	for _, kind := range []RuleKind{KindHeader, KindBody, KindRawbody, KindFull, KindURI, KindMimeheader} {
+		for _, r := range e.byKind[kind] {
+			if m.ctx != nil && m.ctx.Err() != nil {
+				return
+			}
+			if v := m.runRule(r); v != 0 {
+				m.hits[r.Name] = v
+			}
+		}
+	}
+	for _, r := range e.metas {
+		v := r.meta.eval(func(n string) float64 { return m.hits[n] })
+		if v != 0 {
+			m.hits[r.Name] = v
+		}
+	}
+}
+
+// linesFor returns the strings a rule kind matches and their joined,
+// lower-cased form for prefiltering.
+func (m *msgState) linesFor(k RuleKind) ([]*text, string) {
+	if v, ok := m.lines[k]; ok {
+		return v, m.lower[k]
+	}
+	var lines []string
+	switch k {
+	case KindBody:
+		m.render()
+		lines = m.bodyLines
+	case KindRawbody:
+		m.render()
+		lines = m.rawParts
+	case KindFull:
+		lines = []string{latin1(m.full)}
+	case KindURI:
+		lines = m.uriList()
+	}
+	if m.lines == nil {
+		m.lines, m.lower = map[RuleKind][]*text{}, map[RuleKind]string{}
+	}
+	ts := make([]*text, len(lines))
+	for i, l := range lines {
+		ts[i] = newText(l)
+	}
+	m.lines[k] = ts
+	m.lower[k] = strings.ToLower(strings.Join(lines, "\n"))
+	return ts, m.lower[k]
+}
+
+// headerText caches the match subject for a header value.
+func (m *msgState) headerText(v string) *text {
+	if t, ok := m.htexts[v]; ok {
+		return t
+	}
+	if m.htexts == nil {
+		m.htexts = map[string]*text{}
+	}
+	t := newText(latin1s(v))
+	m.htexts[v] = t
+	return t
+}
+
+func maxHits(r *Rule) int {
+	if _, ok := r.TFlags["multiple"]; !ok {
+		return 1
+	}
+	if v, err := strconv.Atoi(r.TFlags["maxhits"]); err == nil && v > 0 {
+		return v
+	}
+	return 1000
+}
+
+func (m *msgState) runRule(r *Rule) float64 {
+	if r.Eval != nil {
+		f := evalFuncs[r.Eval.Func]
+		if r.Kind == KindBody || r.Kind == KindRawbody {
+			m.render()
+		}
+		return f(m, r.Eval.Args)
+	}
+	switch r.Kind {
+	case KindHeader:
+		v, ok := m.headerForRule(&r.Header)
+		if r.Header.Exists {
+			return b2f(ok)
+		}
+		hit := r.re.Match(m.headerText(v))
+		return b2f(hit != r.Header.Neg)
+	case KindBody, KindRawbody, KindFull, KindURI:
+		lines, lower := m.linesFor(r.Kind)
+		if lits := r.re.Prefilter(); lits != nil && !containsAny(lower, lits) {
+			return 0
+		}
+		return matchLines(r, lines)
+	case KindMimeheader:
+		return m.mimeheader(r)
+	}
+	return 0
+}
+
+func matchLines(r *Rule, lines []*text) float64 {
+	limit := maxHits(r)
+	if limit == 1 {
+		for _, ln := range lines {
+			if r.re.Match(ln) {
+				return 1
+			}
+		}
+		return 0
+	}
+	n := 0
+	for _, ln := range lines {
+		n += r.re.Count(ln, limit-n)
+		if n >= limit {
+			break
+		}
+	}
+	return float64(n)
+}
+
+func (m *msgState) mimeheader(r *Rule) float64 {
+	raw := hasMod(r.Header.Mods, "raw")
+	for _, p := range m.root.all(nil) {
+		for _, h := range p.headers {
+			if !strings.EqualFold(h.name, r.Header.Name) {
+				continue
+			}
+			v := h.dec + "\n"
+			if raw {
+				v = foldRaw.ReplaceAllString(h.raw, " ")
+			}
+			if r.re.Match(newText(latin1s(v))) != r.Header.Neg {
+				return 1
+			}
+		}
+	}
+	return 0
+}
+
+var tagRe = regexp.MustCompile(`<([^<>]+)>`)
+
+// applyReplaceTags expands <TAG> placeholders in rules listed by
+// replace_rules (SA's ReplaceTags plugin), including the <inter X>,
+// <pre X> and <post X> modifiers.
+func (c *Conf) applyReplaceTags() {
+	for _, name := range c.replaceRules {
+		r := c.Rules[name]
+		if r == nil || r.Pattern == "" {
+			continue
+		}
+		re := r.Pattern
+		for pass := 0; pass <= 5; pass++ {
+			var pre, post, inter string
+			re, pre = cutModifier(re, "pre")
+			re, post = cutModifier(re, "post")
+			re, inter = cutModifier(re, "inter")
+			out, again := c.expandTags(re, c.replacePre[pre], c.replacePost[post], c.replaceInter[inter])
+			re = out
+			if !again {
+				break
+			}
+		}
+		r.Pattern = re
+	}
+}
+
+func cutModifier(re, kind string) (string, string) {
+	i := strings.Index(re, "<"+kind+" ")
+	if i < 0 {
+		return re, ""
+	}
+	j := strings.IndexByte(re[i:], '>')
+	if j < 0 {
+		return re, ""
+	}
+	return re[:i] + re[i+j+1:], strings.TrimSpace(re[i+len(kind)+2 : i+j])
+}
+
+func (c *Conf) expandTags(re, pre, post, inter string) (string, bool) {
+	var b strings.Builder
+	again := false
+	last := 0
+	prevTagEnd := -1
+	for _, loc := range tagRe.FindAllStringSubmatchIndex(re, -1) {
+		tag := re[loc[2]:loc[3]]
+		repl, ok := c.replaceTag[tag]
+		b.WriteString(re[last:loc[0]])
+		if inter != "" && prevTagEnd == loc[0] {
+			b.WriteString(inter)
+		}
+		if !ok {
+			b.WriteString(re[loc[0]:loc[1]])
+		} else {
+			b.WriteString(pre + repl + post)
+			again = again || strings.Contains(repl, "<")
+		}
+		last, prevTagEnd = loc[1], loc[1]
+	}
+	b.WriteString(re[last:])
+	return b.String(), again
+}
