@@ -92,6 +92,9 @@ func (i *Instance) defaultMainCF() map[string]string {
 	for k, v := range staticMainCF {
 		cf[k] = v
 	}
+	if len(i.opts.VirtualDomains) > 0 {
+		cf["virtual_mailbox_domains"] = strings.Join(i.opts.VirtualDomains, ", ")
+	}
 	return cf
 }
 

@@ -161,12 +161,15 @@ func TestSendmailAndDataRaw(t *testing.T) {
 func TestSMTPSource(t *testing.T) {
 	inst := Start(t, Options{})
 	const n = 40
+	began := time.Now()
 	out, err := inst.SMTPSource(t, "-s", "4", "-m", strconv.Itoa(n), "-f", "load@example.com", "-t", "sink@example.org")
 	if err != nil {
 		t.Fatalf("smtp-source: %v\n%s", err, out)
 	}
+	accepted := time.Since(began)
 	inst.Sink().WaitMessages(t, n, 30*time.Second)
 	inst.WaitQueueEmpty(t, 10*time.Second)
+	t.Logf("%d messages: accepted in %v, at the sink after %v", n, accepted, time.Since(began))
 	if got := inst.Sink().Len(); got != n {
 		t.Errorf("sink got %d messages, want %d", got, n)
 	}

@@ -51,6 +51,11 @@ type Options struct {
 	// 127.0.0.1, so a client on loopback is not trusted and must
 	// authenticate to relay (submission/auth tests).
 	NoLocalNetworks bool
+	// VirtualDomains become virtual_mailbox_domains: mail for them goes to
+	// virtual_transport (set it in MainCF, e.g. "lmtp:inet:127.0.0.1:PORT")
+	// instead of the relay sink. Without virtual_mailbox_maps every
+	// recipient in these domains is accepted.
+	VirtualDomains []string
 	// Hostname is myhostname. Default "mx.test.example".
 	Hostname string
 	// SinkOptions configures the relay sink.

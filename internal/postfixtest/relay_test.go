@@ -105,3 +105,22 @@ func TestParallelInstances(t *testing.T) {
 		})
 	}
 }
+
+// TestVirtualDomainRouting: mail for a VirtualDomains domain goes to
+// virtual_transport (here a second sink), other mail to the relay sink.
+func TestVirtualDomainRouting(t *testing.T) {
+	local := smtpsink.Start(t, smtpsink.Options{Hostname: "mailstore.test"})
+	inst := Start(t, Options{
+		VirtualDomains: []string{"hosted.example"},
+		MainCF:         map[string]string{"virtual_transport": fmt.Sprintf("smtp:[127.0.0.1]:%d", local.Port())},
+	})
+	if err := inst.Send(t, "a@example.com", []string{"user@hosted.example", "far@example.org"}, testMsg("routing")); err != nil {
+		t.Fatal(err)
+	}
+	if m := local.WaitMessages(t, 1, 20*time.Second); strings.Join(m[0].To, ",") != "user@hosted.example" {
+		t.Errorf("virtual transport got %q", m[0].To)
+	}
+	if m := inst.Sink().WaitMessages(t, 1, 20*time.Second); strings.Join(m[0].To, ",") != "far@example.org" {
+		t.Errorf("relay sink got %q", m[0].To)
+	}
+}
