@@ -2,7 +2,6 @@ package sieve
 
 import (
 	"bytes"
-	"regexp"
 	"strings"
 )
 
@@ -83,15 +82,33 @@ func contentMatches(p *mimePart, types []string) bool {
 	return false
 }
 
-var htmlTag = regexp.MustCompile(`(?s)<[^>]*>`)
-
 // partText returns the readable text of a text part; HTML loses its tags.
 func partText(p *mimePart) string {
 	s := string(p.decoded())
 	if p.sub == "html" || p.sub == "xhtml+xml" {
-		s = htmlTag.ReplaceAllString(s, " ")
+		s = stripTags(s)
 	}
 	return s
+}
+
+// stripTags replaces HTML tags by spaces (a cheap text extraction, enough
+// for :contains tests on words).
+func stripTags(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<':
+			in = true
+		case c == '>' && in:
+			in = false
+			b.WriteByte(' ')
+		case !in:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // headerText renders a part's header block as received.

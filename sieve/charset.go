@@ -27,6 +27,7 @@ func charsetReader(cs string, in io.Reader) (io.Reader, error) {
 			return nil, err
 		}
 		var b bytes.Buffer
+		b.Grow(len(data) + len(data)/8)
 		for _, c := range data {
 			r := rune(c)
 			if c >= 0x80 && c < 0xa0 && strings.Contains(cs, "1252") {
