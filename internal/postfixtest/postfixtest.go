@@ -67,23 +67,22 @@ type Options struct {
 // Instance is a running private Postfix. Its methods that take a testing.TB
 // fail that test on harness errors; SMTP errors are returned.
 type Instance struct {
-	tb         testing.TB
-	opts       Options
-	base       string // instance root (0755), removed on Stop
-	confDir    string
-	queueDir   string
-	dataDir    string
-	logFile    string
-	smtpPort   int
-	subPort    int
-	sink       *Sink
-	postfix    string
-	postqueue  string
-	postconf   string
-	stopOnce   sync.Once
-	masterPID  int
-	startTook  time.Duration
-	stopReport error
+	tb        testing.TB
+	opts      Options
+	base      string // instance root (0755), removed on Stop
+	confDir   string
+	queueDir  string
+	dataDir   string
+	logFile   string
+	smtpPort  int
+	subPort   int
+	sink      *Sink
+	postfix   string
+	postqueue string
+	postconf  string
+	stopOnce  sync.Once
+	masterPID int
+	startTook time.Duration
 }
 
 // Start runs a private Postfix and its relay sink. It fails tb on error and
