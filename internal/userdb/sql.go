@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -53,89 +54,106 @@ func (o *SQLOptions) setDefaults() {
 // SQL is a passdb/userdb over MySQL/MariaDB or PostgreSQL driven by the
 // queries of a dovecot-sql.conf.ext.
 type SQL struct {
-	db   *sqlx.DB
-	conf *SQLConfig
-	opts SQLOptions
-	pass *preparedQuery
-	user *preparedQuery
-	iter *preparedQuery
+	hosts []*sqlHost
+	next  atomic.Uint32
+	conf  *SQLConfig
+	opts  SQLOptions
+	pass  *queryTemplate
+	user  *queryTemplate
+	iter  *queryTemplate
 }
 
-// preparedQuery is a compiled template and its prepared statement.
-type preparedQuery struct {
-	tmpl *queryTemplate
-	mu   sync.Mutex
-	stmt *sqlx.Stmt
+// sqlHost is the pool for one host= of the connect string (Dovecot spreads
+// queries over all of them) and its lazily prepared statements.
+type sqlHost struct {
+	db    *sqlx.DB
+	mu    sync.Mutex
+	stmts map[*queryTemplate]*sqlx.Stmt
 }
 
 // OpenSQL connects (lazily: a database that is down at start-up yields
-// temporary failures until it is back) and prepares the queries.
+// temporary failures until it is back) and compiles the queries.
 func OpenSQL(conf *SQLConfig, opts SQLOptions) (*SQL, error) {
 	opts.setDefaults()
-	driver, dsn, err := conf.dsn(opts)
-	if err != nil {
+	s := &SQL{conf: conf, opts: opts}
+	hosts := conf.Hosts
+	if len(hosts) == 0 {
+		hosts = []string{"localhost"}
+	}
+	for _, h := range hosts {
+		driver, dsn, err := conf.dsn(h, opts)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		db, err := sqlx.Open(driver, dsn)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("userdb: %w", err)
+		}
+		db.SetMaxOpenConns(opts.MaxOpenConns)
+		db.SetMaxIdleConns(opts.MaxIdleConns)
+		db.SetConnMaxLifetime(opts.ConnMaxLifetime)
+		s.hosts = append(s.hosts, &sqlHost{db: db, stmts: map[*queryTemplate]*sqlx.Stmt{}})
+	}
+	if err := s.compile(); err != nil {
+		s.Close()
 		return nil, err
 	}
-	db, err := sqlx.Open(driver, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("userdb: %w", err)
-	}
-	db.SetMaxOpenConns(opts.MaxOpenConns)
-	db.SetMaxIdleConns(opts.MaxIdleConns)
-	db.SetConnMaxLifetime(opts.ConnMaxLifetime)
-	s := &SQL{db: db, conf: conf, opts: opts}
+	return s, nil
+}
+
+func (s *SQL) compile() error {
 	ph := func(int) string { return "?" }
-	if conf.Driver == "pgsql" {
+	if s.conf.Driver == "pgsql" {
 		ph = func(i int) string { return "$" + strconv.Itoa(i) }
 	}
 	for _, q := range []struct {
 		text string
-		dst  **preparedQuery
-	}{{conf.PasswordQuery, &s.pass}, {conf.UserQuery, &s.user}, {conf.IterateQuery, &s.iter}} {
+		dst  **queryTemplate
+	}{{s.conf.PasswordQuery, &s.pass}, {s.conf.UserQuery, &s.user}, {s.conf.IterateQuery, &s.iter}} {
 		if q.text == "" {
 			continue
 		}
 		t, err := compileQuery(q.text, ph)
 		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("userdb: query %q: %w", q.text, err)
+			return fmt.Errorf("userdb: query %q: %w", q.text, err)
 		}
-		*q.dst = &preparedQuery{tmpl: t}
+		*q.dst = t
 	}
-	return s, nil
+	return nil
 }
 
-// Close closes the prepared statements and the pool.
+// Close closes the prepared statements and the pools.
 func (s *SQL) Close() error {
-	for _, q := range []*preparedQuery{s.pass, s.user, s.iter} {
-		if q != nil && q.stmt != nil {
-			q.stmt.Close()
+	for _, h := range s.hosts {
+		h.mu.Lock()
+		for _, st := range h.stmts {
+			st.Close()
 		}
+		h.mu.Unlock()
+		h.db.Close()
 	}
-	return s.db.Close()
+	return nil
 }
 
 // stmt prepares a query on first use (the database may be down at start).
-func (s *SQL) stmt(ctx context.Context, q *preparedQuery) (*sqlx.Stmt, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.stmt != nil {
-		return q.stmt, nil
+func (h *sqlHost) stmt(ctx context.Context, t *queryTemplate) (*sqlx.Stmt, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if st := h.stmts[t]; st != nil {
+		return st, nil
 	}
-	st, err := s.db.PreparexContext(ctx, q.tmpl.sql)
+	st, err := h.db.PreparexContext(ctx, t.sql)
 	if err != nil {
 		return nil, err
 	}
-	q.stmt = st
+	h.stmts[t] = st
 	return st, nil
 }
 
 // dsn builds the driver name and DSN from the connect= settings.
-func (c *SQLConfig) dsn(o SQLOptions) (string, string, error) {
-	host := "localhost"
-	if len(c.Hosts) > 0 {
-		host = c.Hosts[0]
-	}
+func (c *SQLConfig) dsn(host string, o SQLOptions) (string, string, error) {
 	p := c.Connect
 	switch c.Driver {
 	case "mysql":
@@ -173,39 +191,56 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// queryRows runs q for user and returns every row as column->value (NULLs
-// left out). Database errors become *TempError.
-func (s *SQL) queryRows(ctx context.Context, q *preparedQuery, user string, req RequestInfo, limit int) ([]map[string]string, error) {
-	args, err := q.tmpl.bind(req, user)
+// queryRows runs t for user and returns every row as column->value (NULLs
+// left out). Hosts are used round-robin; a host that fails is skipped for
+// the next one. Database errors become *TempError.
+func (s *SQL) queryRows(ctx context.Context, t *queryTemplate, user string, req RequestInfo, limit int) ([]map[string]string, error) {
+	args, err := t.bind(req, user)
 	if err != nil {
 		return nil, err
 	}
+	start := int(s.next.Add(1))
+	var lastErr error
+	for k := range s.hosts {
+		h := s.hosts[(start+k)%len(s.hosts)]
+		rows, hostFailed, err := s.queryHost(ctx, h, t, args, limit)
+		if !hostFailed || ctx.Err() != nil {
+			return rows, err
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// queryHost runs one query on one host; hostFailed reports a connection or
+// statement error (worth trying another host), as opposed to a data error.
+func (s *SQL) queryHost(ctx context.Context, h *sqlHost, t *queryTemplate, args []any, limit int) (_ []map[string]string, hostFailed bool, _ error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.QueryTimeout)
 	defer cancel()
-	st, err := s.stmt(ctx, q)
+	st, err := h.stmt(ctx, t)
 	if err != nil {
-		return nil, &TempError{Err: err}
+		return nil, true, &TempError{Err: err}
 	}
 	rows, err := st.QueryxContext(ctx, args...)
 	if err != nil {
-		return nil, &TempError{Err: err}
+		return nil, true, &TempError{Err: err}
 	}
 	defer rows.Close()
 	var out []map[string]string
 	for rows.Next() {
 		if len(out) >= limit {
-			return nil, &TempError{Err: errors.New("query returned multiple matches")}
+			return nil, false, &TempError{Err: errors.New("query returned multiple matches")}
 		}
 		row, err := scanRow(rows)
 		if err != nil {
-			return nil, &TempError{Err: err}
+			return nil, true, &TempError{Err: err}
 		}
 		out = append(out, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, &TempError{Err: err}
+		return nil, true, &TempError{Err: err}
 	}
-	return out, nil
+	return out, false, nil
 }
 
 func scanRow(rows *sqlx.Rows) (map[string]string, error) {

@@ -248,3 +248,34 @@ func TestSQLPostgreSQL(t *testing.T) {
 		t.Errorf("LookupUser = %+v, %v", u, err)
 	}
 }
+
+// TestSQLSeveralHosts: connect= with two host= entries, the first one
+// unreachable (nothing listens on 127.0.0.2:3306); every lookup still
+// succeeds through the second, whichever host the round-robin starts with.
+func TestSQLSeveralHosts(t *testing.T) {
+	tdb := createMySQL(t)
+	seedPostfixAdmin(t, tdb.Admin, tdb.Name+".")
+	if c, err := net.DialTimeout("tcp", "127.0.0.2:3306", time.Second); err == nil {
+		c.Close()
+		t.Fatal("127.0.0.2:3306 answers; the test needs it unreachable")
+	}
+	conf, err := ParseSQLConfig(strings.NewReader("driver = mysql\n" +
+		"connect = host=127.0.0.2 host=127.0.0.1 dbname=" + tdb.Name + " user=root\n" +
+		"password_query = " + PostfixAdminPasswordQuery + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conf.Hosts) != 2 {
+		t.Fatalf("hosts = %v", conf.Hosts)
+	}
+	s, err := OpenSQL(conf, SQLOptions{DialTimeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < 4; i++ {
+		if _, err := s.Lookup(context.Background(), "bob@example.org", RequestInfo{}); err != nil {
+			t.Fatalf("lookup %d: %v", i, err)
+		}
+	}
+}
