@@ -69,7 +69,26 @@ func normalizeRedirect(a string) (string, bool) {
 	if !hasAt || local == "" || domain == "" || strings.ContainsAny(domain, " \t<>()[]\\,;:\"") {
 		return "", false
 	}
-	return addrs[0], true
+	return unquoteLocal(local) + "@" + domain, true
+}
+
+// unquoteLocal drops the quotes of a quoted local part that is a plain
+// dot-atom anyway ("Sirius" -> Sirius), as Pigeonhole normalizes.
+func unquoteLocal(l string) string {
+	if len(l) < 2 || l[0] != '"' || l[len(l)-1] != '"' {
+		return l
+	}
+	inner := l[1 : len(l)-1]
+	if inner == "" || inner[0] == '.' || inner[len(inner)-1] == '.' || strings.Contains(inner, "..") {
+		return l
+	}
+	for i := 0; i < len(inner); i++ {
+		c := inner[i]
+		if !(isIdentChar(c) || strings.IndexByte("!#$%&'*+-/=?^`{|}~.", c) >= 0) {
+			return l
+		}
+	}
+	return inner
 }
 
 func runRedirect(r *Runtime, n *Node) error {

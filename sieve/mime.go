@@ -151,13 +151,9 @@ func (r *Runtime) mimeHeaderValues(n *Node, vals []string, name string) []string
 		case "type":
 			out = append(out, typ)
 		case "subtype":
-			if ln == "content-type" {
-				out = append(out, sub)
-			}
+			out = append(out, sub) // "" for Content-Disposition
 		case "contenttype":
-			if ln == "content-type" {
-				out = append(out, mt)
-			}
+			out = append(out, mt)
 		case "param":
 			for _, p := range r.Strings(n.TagValue("param")) {
 				if pv, ok := params[strings.ToLower(p)]; ok {
