@@ -22,6 +22,7 @@ func (r *Runtime) vacationSubject(explicit string) string {
 	case r.opts.VacationDefaultSubjectTemplate != "" && orig != "":
 		s = strings.ReplaceAll(r.opts.VacationDefaultSubjectTemplate, "%%", "\x00")
 		s = strings.ReplaceAll(s, "%$", orig)
+		s = strings.ReplaceAll(s, "%{subject}", orig)
 		s = strings.ReplaceAll(s, "\x00", "%")
 	case r.opts.VacationDefaultSubject != "":
 		s = r.opts.VacationDefaultSubject
@@ -77,10 +78,7 @@ func ComposeVacation(a *Action, rcpt string, opts *Options) *mailmsg.Message {
 	orig := a.Message
 	from := v.From
 	if from == "" {
-		from = "<" + rcpt + ">"
-		if opts.UserEmail != "" {
-			from = "<" + opts.UserEmail + ">"
-		}
+		from = "<" + replyFrom(orig, rcpt, v.Addresses, opts) + ">"
 	}
 	to := replyToHeader(orig, v.To, opts.VacationToHeaderIgnoreEnvelope)
 	h := []mailmsg.Field{hdr("From", from), hdr("To", to), hdr("Subject", encodeHeaderValue(v.Subject)),
@@ -101,4 +99,28 @@ func ComposeVacation(a *Action, rcpt string, opts *Options) *mailmsg.Message {
 		hdr("Content-Transfer-Encoding", "8bit"))
 	body := strings.ReplaceAll(strings.ReplaceAll(v.Reason, "\r\n", "\n"), "\n", "\r\n")
 	return &mailmsg.Message{Header: h, Body: []byte(body + "\r\n")}
+}
+
+// replyFrom picks the address the reply comes from: the user's address
+// that the original message was sent to (it may be one of :addresses),
+// else the user's email, else the recipient.
+func replyFrom(orig *mailmsg.Message, rcpt string, addresses []string, opts *Options) string {
+	own := append([]string{rcpt}, addresses...)
+	if opts.UserEmail != "" {
+		own = append(own, opts.UserEmail)
+	}
+	for _, h := range []string{"To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc"} {
+		for _, raw := range fieldValues(orig.Header, h, false) {
+			addrs, _ := parseAddressList(raw)
+			for _, a := range addrs {
+				if containsFold(own, a) {
+					return a
+				}
+			}
+		}
+	}
+	if opts.UserEmail != "" {
+		return opts.UserEmail
+	}
+	return rcpt
 }

@@ -66,8 +66,6 @@ var knownFailures = map[string]string{
 	"extensions/mime/errors.svtest: Limits - include":                                 "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/mime/errors.svtest: Limits":                                           "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/vacation/message.svtest: Reply to (ignored envelope)":                 "not implemented yet: To header has incorrect address",
-	"extensions/vacation/message.svtest: Subject - configured, full variable":         "not implemented yet: Subject header is incorrect",
-	"extensions/vacation/smtp.svtest: Envelope.to != To":                              "not implemented yet: from address incorrect",
 	"extensions/variables/errors.svtest: Invalid namespaces (FIXME: count only)":      "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/variables/errors.svtest: Limits (FIXME: count only)":                  "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"multiscript/conflicts.svtest: Duplicates":                                        "not implemented yet: first action is not 'keep'",
