@@ -66,10 +66,14 @@ type SQL struct {
 // sqlHost is the pool for one host= of the connect string (Dovecot spreads
 // queries over all of them) and its lazily prepared statements.
 type sqlHost struct {
-	db    *sqlx.DB
-	mu    sync.Mutex
-	stmts map[*queryTemplate]*sqlx.Stmt
+	db        *sqlx.DB
+	mu        sync.Mutex
+	stmts     map[*queryTemplate]*sqlx.Stmt
+	downUntil atomic.Int64 // unix nanos; a failed host is skipped until then
 }
+
+// hostRetryDelay is how long a failed host is skipped while others exist.
+const hostRetryDelay = 5 * time.Second
 
 // OpenSQL connects (lazily: a database that is down at start-up yields
 // temporary failures until it is back) and compiles the queries.
@@ -200,14 +204,24 @@ func (s *SQL) queryRows(ctx context.Context, t *queryTemplate, user string, req 
 		return nil, err
 	}
 	start := int(s.next.Add(1))
-	var lastErr error
-	for k := range s.hosts {
-		h := s.hosts[(start+k)%len(s.hosts)]
-		rows, hostFailed, err := s.queryHost(ctx, h, t, args, limit)
-		if !hostFailed || ctx.Err() != nil {
-			return rows, err
+	var lastErr error = &TempError{Err: errors.New("no database host available")}
+	// First pass skips hosts marked down; the second tries those anyway.
+	tried := make([]bool, len(s.hosts))
+	for pass := 0; pass < 2; pass++ {
+		for k := range s.hosts {
+			i := (start + k) % len(s.hosts)
+			h := s.hosts[i]
+			if tried[i] || (pass == 0 && time.Now().UnixNano() < h.downUntil.Load()) {
+				continue
+			}
+			tried[i] = true
+			rows, hostFailed, err := s.queryHost(ctx, h, t, args, limit)
+			if !hostFailed || ctx.Err() != nil {
+				return rows, err
+			}
+			h.downUntil.Store(time.Now().Add(hostRetryDelay).UnixNano())
+			lastErr = err
 		}
-		lastErr = err
 	}
 	return nil, lastErr
 }
