@@ -71,6 +71,9 @@ func (r *Runtime) headerProtected(name string, deleting bool) bool {
 	} else {
 		list = append(list, r.opts.EditheaderForbidAdd...)
 	}
+	if ln == "subject" {
+		return false // Pigeonhole never lets configuration protect Subject
+	}
 	for _, p := range list {
 		if strings.EqualFold(p, name) {
 			return true
