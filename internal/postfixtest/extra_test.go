@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gomilter/gomilter/internal/smtpsink"
 )
 
 // TestPortCollisionRetry: when the probed port is taken before master
@@ -172,5 +174,27 @@ func TestSMTPSource(t *testing.T) {
 	t.Logf("%d messages: accepted in %v, at the sink after %v", n, accepted, time.Since(began))
 	if got := inst.Sink().Len(); got != n {
 		t.Errorf("sink got %d messages, want %d", got, n)
+	}
+}
+
+// TestStartErrorExplains: a main.cf error that Postfix reports only on a
+// terminal still reaches the test's failure message.
+func TestStartErrorExplains(t *testing.T) {
+	inst := &Instance{tb: t, opts: Options{Hostname: "mx.test.example", MainCF: map[string]string{
+		"inet_interfaces": "192.0.2.1", // not an address of this machine
+	}}}
+	inst.postfix = "/usr/sbin/postfix"
+	sink, err := smtpsink.New(smtpsink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst.sink = sink
+	t.Cleanup(inst.Stop)
+	if err := inst.makeDirs(); err != nil {
+		t.Fatal(err)
+	}
+	err = inst.startWithRetry()
+	if err == nil || !strings.Contains(err.Error(), "no local interface found for 192.0.2.1") {
+		t.Fatalf("start error = %v, want Postfix's reason", err)
 	}
 }

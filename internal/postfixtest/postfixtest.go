@@ -238,6 +238,9 @@ func (i *Instance) start() error {
 		return fmt.Errorf("queue directories: %w", err)
 	}
 	if out, err := i.run(i.postfix, "-c", i.confDir, "start"); err != nil {
+		if strings.TrimSpace(out) == "" {
+			out = i.startDiagnostics()
+		}
 		return fmt.Errorf("postfix start: %v: %s", err, out)
 	}
 	i.masterPID = i.readMasterPID()
@@ -338,6 +341,26 @@ func SocketDir(tb testing.TB) string {
 	}
 	tb.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// startDiagnostics explains a failed start. Errors found before postlogd
+// runs (a bad main.cf value, say) are printed only when stderr is a
+// terminal, and there is no syslog: so run "postfix start" once more under
+// script(1), which gives it a pseudo-terminal. The start is expected to
+// fail again; if it succeeds, Stop still cleans up.
+func (i *Instance) startDiagnostics() string {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		return "(no output; script(1) not found for a terminal rerun)"
+	}
+	// The failed start consumed quick-start; without it the rerun would
+	// spend seconds in postfix-script's checks.
+	os.WriteFile(filepath.Join(i.queueDir, "quick-start"), nil, 0o644)
+	out, _ := i.run(script, "-qec", i.postfix+" -c "+i.confDir+" start", "/dev/null")
+	if strings.TrimSpace(out) == "" {
+		return "(no output, even on a terminal)"
+	}
+	return "(rerun on a terminal:) " + strings.TrimSpace(out)
 }
 
 // SMTPAddr is the main smtpd's "127.0.0.1:port".
