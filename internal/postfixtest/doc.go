@@ -59,6 +59,11 @@
 //   - net/smtp's Client.Mail adds SMTPUTF8 whenever the server offers it,
 //     and Postfix then stamps "with UTF8SMTP" in Received; Session.Mail
 //     adds it only for non-ASCII addresses.
+//   - A main.cf error found by the postfix command itself (e.g.
+//     inet_interfaces naming a foreign address) is printed only when stderr
+//     is a terminal; with no syslog and postlogd not yet up it is otherwise
+//     lost, and "postfix start" just exits 1. Start then reruns it under
+//     script(1) to put the reason in the test failure.
 //   - When a bind fails, "postfix start" takes ~3 s to report it; Start
 //     retries with fresh ports (up to 5 times).
 //   - Dovecot penalises a failed AUTH from an IP for the next attempts
