@@ -205,13 +205,11 @@ func (r *Runtime) findDuplicate(a *Action) *Action {
 	return nil
 }
 
+// mergeFlags folds a duplicate store into the earlier one: the last flag
+// list wins (RFC 5232 section 5).
 func mergeFlags(dst, src *Action) {
 	if dst.Kind == ActKeep || dst.Kind == ActFileinto {
-		for _, f := range src.Flags {
-			if !containsFold(dst.Flags, f) {
-				dst.Flags = append(dst.Flags, f)
-			}
-		}
+		dst.Flags = src.Flags
 		dst.Copy = dst.Copy && src.Copy
 	}
 }

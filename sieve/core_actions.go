@@ -114,9 +114,18 @@ func runFileinto(r *Runtime, n *Node) error {
 		return r.errorf(n.Pos, "invalid folder name '%s' specified for fileinto command", m)
 	}
 	cp := n.Tag("copy")
-	a := &Action{Kind: ActFileinto, Mailbox: m, Copy: cp, Create: n.Tag("create"),
+	a := &Action{Kind: ActFileinto, Mailbox: normalizeInbox(m), Copy: cp, Create: n.Tag("create"),
 		SpecialUse: r.String(n.TagValue("specialuse")), Flags: r.actionFlags(n)}
 	return r.AddAction(n, a, !cp)
+}
+
+// normalizeInbox spells the INBOX name and prefix in upper case: IMAP
+// treats "inbox" case-insensitively (RFC 3501 5.1).
+func normalizeInbox(m string) string {
+	if len(m) >= 5 && strings.EqualFold(m[:5], "INBOX") && (len(m) == 5 || m[5] == '.' || m[5] == '/') {
+		return "INBOX" + m[5:]
+	}
+	return m
 }
 
 func runReject(kind ActionKind) func(r *Runtime, n *Node) error {

@@ -51,7 +51,8 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 			if !a.Create {
 				s.errs = append(s.errs, &sieve.Error{Pos: a.Pos, Script: a.Script,
 					Msg: "failed to store into mailbox '" + box + "': Mailbox doesn't exist: " + box})
-				s.store("INBOX", msg, a.Flags) // fall back to the implicit keep
+				// Fall back to the implicit keep of the message as received.
+				s.store("INBOX", r.Input().Message, nil)
 				return false
 			}
 			s.mailboxes[box] = true

@@ -156,6 +156,7 @@ func (s *suite) runMessage(r *sieve.Runtime, n *sieve.Node) error {
 // from Return-Path, Sender or From.
 func setMessage(r *sieve.Runtime, m *mailmsg.Message) {
 	r.SetMessage(m)
+	r.Input().Message = m
 	first := func(names ...string) string {
 		for _, n := range names {
 			if v, ok := m.Get(n); ok {
