@@ -39,6 +39,8 @@
 //     prescribes, and touches queue_directory/quick-start, which makes
 //     postfix-script skip both checks once.
 //   - qmgr may reorder a message's recipients: compare RCPT lists as sets.
+//     More than 50 recipients reach the sink as several transactions
+//     (smtp_destination_recipient_limit).
 //   - "postfix stop" polls master with "sleep 1"; Stop instead sends
 //     SIGTERM to master itself and polls /proc, then SIGKILLs whatever of
 //     the instance is left (found by master PID, parent PID, cwd inside the

@@ -124,3 +124,42 @@ func TestVirtualDomainRouting(t *testing.T) {
 		t.Errorf("relay sink got %q", m[0].To)
 	}
 }
+
+// TestBodyBytesPreserved: an 8-bit body and long lines reach the sink
+// byte for byte (no quoted-printable conversion, no line folding), so
+// signature tests can compare bodies. 100 recipients arrive as two
+// transactions: smtp_destination_recipient_limit is 50.
+func TestBodyBytesPreserved(t *testing.T) {
+	inst := Start(t, Options{})
+	var body bytes.Buffer
+	body.WriteString("Gr\xc3\xbc\xc3\x9fe aus K\xc3\xb6ln, raw 8-bit \xe9\r\n")
+	for k := range 20000 {
+		fmt.Fprintf(&body, "line %05d %s\r\n", k, strings.Repeat("x", k%900))
+	}
+	msg := "From: a@example.com\r\nTo: b@example.org\r\nSubject: big\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body.String()
+	var to []string
+	for k := range 100 {
+		to = append(to, fmt.Sprintf("r%03d@example.org", k))
+	}
+	if err := inst.Send(t, "a@example.com", to, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := inst.Sink().WaitMessages(t, 2, 30*time.Second)
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if len(m.To) != 50 {
+			t.Errorf("a transaction carried %d recipients, want 50", len(m.To))
+		}
+		for _, r := range m.To {
+			seen[r] = true
+		}
+		_, gotBody, ok := bytes.Cut(m.Data, []byte("\r\n\r\n"))
+		if !ok || !bytes.Equal(gotBody, body.Bytes()) {
+			t.Errorf("body changed on the way: %d bytes in, %d out", body.Len(), len(gotBody))
+		}
+	}
+	if len(seen) != len(to) {
+		t.Errorf("%d distinct recipients at the sink, want %d", len(seen), len(to))
+	}
+}
