@@ -257,9 +257,12 @@ func (c *Compiler) ihave(n *Node) (restore func(), skip bool) {
 	}
 	var added []string
 	for _, ext := range n.Tests[0].Args[0].Strs {
-		if !c.opts.enabled(ext) {
+		if c.required[ext] {
+			continue
+		}
+		if !ihaveAllowed(c.opts, ext) {
 			skip = true
-		} else if !c.required[ext] {
+		} else {
 			c.required[ext] = true
 			added = append(added, ext)
 		}

@@ -67,9 +67,16 @@ func evalEnvironment(r *Runtime, n *Node) (bool, error) {
 	return r.matchValues(n, []string{v}, n.Args[1].Strs)
 }
 
+// ihaveAllowed reports whether ihave may enable ext: the extensions that
+// change how the script text itself is read (encoded-character,
+// variables) cannot be switched on inside a block (Pigeonhole).
+func ihaveAllowed(o *Options, ext string) bool {
+	return o.enabled(ext) && ext != "encoded-character" && ext != "variables"
+}
+
 func evalIhave(r *Runtime, n *Node) (bool, error) {
 	for _, ext := range r.Strings(n.Args[0]) {
-		if !r.opts.enabled(ext) {
+		if !ihaveAllowed(r.opts, ext) && !r.script.required[ext] {
 			return false, nil
 		}
 	}

@@ -48,8 +48,6 @@ var knownFailures = map[string]string{
 	"extensions/envelope.svtest: Envelope - source route errors":                      "not implemented yet: parsing syntactically incorrect path should have failed (1)",
 	"extensions/envelope.svtest: Envelope - source route":                             "not implemented yet: parsing path with source route (single) failed",
 	"extensions/envelope.svtest: Envelope - syntax errors":                            "not implemented yet: failed to recognize syntax error (1)",
-	"extensions/ihave/restrictions.svtest: Restricted: encoded-character":             "not implemented yet: encoded-character extension is incompatible with ihave",
-	"extensions/ihave/restrictions.svtest: Restricted: variables":                     "not implemented yet: variables extension is incompatible with ihave",
 	"extensions/imap4flags/flagstore.svtest: Flag changes between stores":             "not implemented yet: some flags or keywords are already set",
 	"extensions/include/errors.svtest: Circular - direct":                             "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/include/errors.svtest: Circular - one intermittent":                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
