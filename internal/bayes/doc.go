@@ -1,0 +1,28 @@
+// Package bayes is a naive-Bayes spam classifier in the manner of
+// SpamAssassin 4.0's Bayes plugin (Mail::SpamAssassin::Plugin::Bayes and
+// Mail::SpamAssassin::Bayes::CombineChi), written from its documented
+// behaviour:
+//
+//   - Tokens come from selected header fields (prefixed "H<name>:"), the
+//     decoded and rendered body text (Subject line first), and the URIs in the
+//     body. Words shorter than 3 bytes are dropped, words longer than 15 bytes
+//     become "sk:<first 7 chars>" skip tokens, long 8-bit words become "u8:"
+//     characters, addresses become U*/D* tokens and host names UD: tokens.
+//     Each token is stored as the last 5 bytes of its SHA-1, as SpamAssassin
+//     does, so the database never holds message text.
+//   - A token's probability is Robinson's f(w) with SpamAssassin's constants
+//     (s = 0.030, x = 0.538 in CombineChi.pm); tokens with |p-0.5| < 0.346 are
+//     ignored, at most the 150 strongest are combined with Fisher's
+//     chi-squared method.
+//   - No answer is given until 200 spam and 200 ham messages were learned
+//     (bayes_min_spam_num / bayes_min_ham_num).
+//   - Each learned message is remembered by a message id (a hash of its
+//     Message-ID and body, like SpamAssassin's "seen" database): learning it
+//     again as the same class is a no-op, as the other class moves it.
+//
+// Rule maps a probability to the BAYES_xx rule of SpamAssassin's
+// 23_bayes.cf. Storage is behind the Store interface: NewMemoryStore for
+// tests, OpenBolt (an embedded go.etcd.io/bbolt file, the default) and
+// NewRedisStore (several MX hosts sharing one database). Every store keeps
+// per-user data apart; the user "" is the global database.
+package bayes

@@ -1,0 +1,154 @@
+package bayes
+
+import (
+	"context"
+	"sync"
+)
+
+// Store keeps token counts, class totals and the learned-message ids, per
+// user ("" is the global database). Implementations must make Learn and
+// Forget atomic: a message is either fully counted or not at all.
+type Store interface {
+	// Totals returns how many spam and ham messages user's database learned.
+	Totals(ctx context.Context, user string) (nspam, nham uint64, err error)
+	// Tokens returns the counts of toks, in order; unknown tokens are zero.
+	Tokens(ctx context.Context, user string, toks []Hash) ([]Counts, error)
+	// Learn counts toks as one spam (or ham) message identified by msgID.
+	// When msgID was already learned as the same class it does nothing and
+	// returns false; when it was learned as the other class its counts move.
+	Learn(ctx context.Context, user, msgID string, toks []Hash, spam bool) (bool, error)
+	// Forget removes a learned message; false when msgID was not learned.
+	Forget(ctx context.Context, user, msgID string, toks []Hash) (bool, error)
+	// Close releases the store.
+	Close() error
+}
+
+// seen class markers stored per message id.
+const (
+	classSpam = 's'
+	classHam  = 'h'
+)
+
+func classOf(spam bool) byte {
+	if spam {
+		return classSpam
+	}
+	return classHam
+}
+
+// MemoryStore is a Store in memory, for tests and one-shot tools.
+type MemoryStore struct {
+	mu    sync.Mutex
+	users map[string]*memUser
+}
+
+type memUser struct {
+	nspam, nham uint64
+	toks        map[Hash]Counts
+	seen        map[string]byte
+}
+
+// NewMemoryStore returns an empty in-memory store.
+func NewMemoryStore() *MemoryStore { return &MemoryStore{users: map[string]*memUser{}} }
+
+func (m *MemoryStore) user(u string) *memUser {
+	x := m.users[u]
+	if x == nil {
+		x = &memUser{toks: map[Hash]Counts{}, seen: map[string]byte{}}
+		m.users[u] = x
+	}
+	return x
+}
+
+// Totals implements Store.
+func (m *MemoryStore) Totals(_ context.Context, user string) (uint64, uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u := m.user(user)
+	return u.nspam, u.nham, nil
+}
+
+// Tokens implements Store.
+func (m *MemoryStore) Tokens(_ context.Context, user string, toks []Hash) ([]Counts, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u := m.user(user)
+	out := make([]Counts, len(toks))
+	for i, t := range toks {
+		out[i] = u.toks[t]
+	}
+	return out, nil
+}
+
+// Learn implements Store.
+func (m *MemoryStore) Learn(_ context.Context, user, msgID string, toks []Hash, spam bool) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u := m.user(user)
+	want := classOf(spam)
+	old, ok := u.seen[msgID]
+	if ok && old == want {
+		return false, nil
+	}
+	if ok {
+		u.apply(toks, old == classSpam, -1)
+	}
+	u.apply(toks, spam, +1)
+	u.seen[msgID] = want
+	return true, nil
+}
+
+// Forget implements Store.
+func (m *MemoryStore) Forget(_ context.Context, user, msgID string, toks []Hash) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u := m.user(user)
+	old, ok := u.seen[msgID]
+	if !ok {
+		return false, nil
+	}
+	u.apply(toks, old == classSpam, -1)
+	delete(u.seen, msgID)
+	return true, nil
+}
+
+// Close implements Store.
+func (m *MemoryStore) Close() error { return nil }
+
+func (u *memUser) apply(toks []Hash, spam bool, delta int) {
+	if spam {
+		u.nspam = addClamp64(u.nspam, delta)
+	} else {
+		u.nham = addClamp64(u.nham, delta)
+	}
+	for _, t := range toks {
+		c := addCount(u.toks[t], spam, delta)
+		if c == (Counts{}) {
+			delete(u.toks, t)
+		} else {
+			u.toks[t] = c
+		}
+	}
+}
+
+// addCount adds delta to the spam or ham count, never below zero.
+func addCount(c Counts, spam bool, delta int) Counts {
+	p := &c.Ham
+	if spam {
+		p = &c.Spam
+	}
+	switch {
+	case delta < 0 && *p < uint32(-delta):
+		*p = 0
+	default:
+		*p = uint32(int64(*p) + int64(delta))
+	}
+	return c
+}
+
+func addClamp64(v uint64, delta int) uint64 {
+	if delta < 0 && v < uint64(-delta) {
+		return 0
+	}
+	return uint64(int64(v) + int64(delta))
+}

@@ -1,0 +1,166 @@
+package bayes
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/textproto"
+	"regexp"
+	"strings"
+
+	"github.com/gomilter/gomilter/internal/mailmsg"
+)
+
+// Limits on the MIME walk; a message beyond them is tokenized partially,
+// which is what a filter wants from hostile input.
+const (
+	maxDepth    = 8
+	maxParts    = 100
+	maxPartText = 256 << 10 // SpamAssassin's body_part_scan_size is 50 KB
+)
+
+// content is what the tokenizer reads from a message body.
+type content struct {
+	text  []string // rendered text of each text part
+	uris  []string // URIs found in text and HTML attributes
+	parts int
+}
+
+// extract walks the MIME tree of msg.
+func extract(msg *mailmsg.Message) *content {
+	c := &content{}
+	ct, _ := msg.Get("Content-Type")
+	cte, _ := msg.Get("Content-Transfer-Encoding")
+	c.walk(ct, cte, msg.Body, 0)
+	return c
+}
+
+func (c *content) walk(ctype, cte string, body []byte, depth int) {
+	c.parts++
+	if depth > maxDepth || c.parts > maxParts {
+		return
+	}
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil || mt == "" {
+		mt = "text/plain"
+	}
+	switch {
+	case strings.HasPrefix(mt, "multipart/"):
+		c.walkMultipart(params["boundary"], body, depth)
+	case mt == "message/rfc822":
+		h, b := splitHeader(body)
+		c.walk(h.Get("Content-Type"), h.Get("Content-Transfer-Encoding"), b, depth+1)
+	case strings.HasPrefix(mt, "text/") && mt != "text/calendar":
+		data := decodeCTE(cte, body)
+		if len(data) > maxPartText {
+			data = data[:maxPartText]
+		}
+		if mt == "text/html" {
+			txt, uris := renderHTML(data)
+			c.text = append(c.text, txt)
+			c.uris = append(c.uris, uris...)
+			return
+		}
+		c.text = append(c.text, string(data))
+		c.uris = append(c.uris, findURIs(data)...)
+	}
+}
+
+func (c *content) walkMultipart(boundary string, body []byte, depth int) {
+	if boundary == "" {
+		return
+	}
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	for c.parts <= maxParts {
+		p, err := r.NextRawPart()
+		if err != nil {
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(p, 4*maxPartText))
+		if err != nil && len(data) == 0 {
+			return
+		}
+		c.walk(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), data, depth+1)
+	}
+}
+
+// splitHeader parses an embedded message's header block.
+func splitHeader(b []byte) (textproto.MIMEHeader, []byte) {
+	i := bytes.Index(b, []byte("\r\n\r\n"))
+	j := 4
+	if k := bytes.Index(b, []byte("\n\n")); k >= 0 && (i < 0 || k < i) {
+		i, j = k, 2
+	}
+	if i < 0 {
+		return textproto.MIMEHeader{}, b
+	}
+	h := textproto.MIMEHeader{}
+	for _, line := range strings.Split(strings.ReplaceAll(string(b[:i]), "\r\n", "\n"), "\n") {
+		if name, val, ok := strings.Cut(line, ":"); ok && !strings.ContainsAny(name[:min(len(name), 1)], " \t") {
+			h.Add(strings.TrimSpace(name), strings.TrimSpace(val))
+		}
+	}
+	return h, b[i+j:]
+}
+
+// decodeCTE undoes base64 or quoted-printable; broken encodings yield what
+// could be decoded, never an error, as mail clients do.
+func decodeCTE(cte string, body []byte) []byte {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "base64":
+		clean := bytes.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
+				return -1
+			}
+			return r
+		}, body)
+		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+		n, _ := base64.StdEncoding.Decode(out, clean)
+		return out[:n]
+	case "quoted-printable":
+		out, _ := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+		return out
+	}
+	return body
+}
+
+var uriRE = regexp.MustCompile(`(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>"'()\[\]{}]+`)
+
+func findURIs(b []byte) []string {
+	var out []string
+	for _, m := range uriRE.FindAll(b, 200) {
+		out = append(out, strings.TrimRight(string(m), ".,;:!?"))
+	}
+	return out
+}
+
+// textLines turns the rendered parts into the lines the tokenizer reads, the
+// way SpamAssassin's get_body_text_array_common does: Subject first, blank
+// lines separate paragraphs, other whitespace runs become one space, long
+// paragraphs are cut into pieces of about 1 KB at spaces.
+func textLines(subject string, parts []string) []string {
+	all := strings.Join(parts, "\n")
+	all = strings.ReplaceAll(all, "\r", "")
+	paras := paraRE.Split(all, -1)
+	out := []string{subject}
+	for _, p := range paras {
+		p = strings.Join(strings.Fields(p), " ")
+		for len(p) > 1024 {
+			cut := strings.LastIndexByte(p[:1024], ' ')
+			if cut <= 0 {
+				cut = 1024
+			}
+			out = append(out, p[:cut])
+			p = strings.TrimLeft(p[cut:], " ")
+		}
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var paraRE = regexp.MustCompile(`\n+[ \t\f\v]*\n+`)

@@ -1,0 +1,272 @@
+package bayes
+
+import (
+	"crypto/sha1"
+	"regexp"
+	"strings"
+
+	"github.com/gomilter/gomilter/internal/mailmsg"
+)
+
+// Hash is a stored token: the last 5 bytes of the SHA-1 of its text, as in
+// SpamAssassin's Bayes store.
+type Hash [5]byte
+
+// HashToken returns the stored form of token text.
+func HashToken(tok string) Hash {
+	sum := sha1.Sum([]byte(tok))
+	var h Hash
+	copy(h[:], sum[len(sum)-5:])
+	return h
+}
+
+// Token regions, as in SpamAssassin's _tokenize_line: headers, body text and
+// URIs are chewed slightly differently.
+const (
+	regionHeader = iota
+	regionBody
+	regionURI
+)
+
+// Per-source caps on token counts (SpamAssassin stops at the same numbers).
+const (
+	maxBodyTokens   = 50000
+	maxURITokens    = 10000
+	maxHeaderTokens = 10000
+	maxTokenLen     = 15 // bayes_max_token_length
+)
+
+// Tokenize returns the distinct tokens of msg keyed by their stored hash.
+// The value is the token text, kept for explanations and debugging only.
+func Tokenize(msg *mailmsg.Message) map[Hash]string {
+	c := extract(msg)
+	subject, _ := msg.Get("Subject")
+	subject = decodeWords(subject)
+	toks := make(map[Hash]string, 512)
+	add := func(ts []string) {
+		for _, t := range ts {
+			if t != "" {
+				toks[HashToken(t)] = t
+			}
+		}
+	}
+	n := 0
+	for _, line := range textLines(subject, c.text) {
+		ts := tokenizeLine(line, "", regionBody)
+		add(ts)
+		if n += len(ts); n >= maxBodyTokens {
+			break
+		}
+	}
+	n = 0
+	for _, u := range c.uris {
+		ts := tokenizeLine(u, "", regionURI)
+		add(ts)
+		if n += len(ts); n >= maxURITokens {
+			break
+		}
+	}
+	n = 0
+	for _, hv := range headerTokenSources(msg) {
+		ts := tokenizeLine(hv.value, "H"+hv.name+":", regionHeader)
+		add(ts)
+		if n += len(ts); n >= maxHeaderTokens {
+			break
+		}
+	}
+	return toks
+}
+
+// tokenizeLine splits one line of text into tokens with SpamAssassin's
+// rules; prefix goes before every token ("H<header>:" for header values).
+func tokenizeLine(line, prefix string, region int) []string {
+	line = keepTokenChars(line)
+	line = dotsRE.ReplaceAllString(line, "$1 $2 $3")
+	line = dashesRE.ReplaceAllString(line, "$1 $2 $3")
+	if region != regionHeader {
+		line = lowerTitleCase(line)
+	}
+	var out []string
+	for _, tok := range strings.Fields(line) {
+		tok = strings.TrimLeft(tok, `-'".,`)
+		tok = strings.TrimRight(tok, `-'".,`)
+		if len(tok) < 3 {
+			continue
+		}
+		out = appendToken(out, tok, prefix, region)
+	}
+	return out
+}
+
+func appendToken(out []string, tok, prefix string, region int) []string {
+	if region != regionHeader {
+		if mailAddrRE.MatchString(tok) {
+			out = append(out, mailAddrTokens(tok)...)
+		} else if hostRE.MatchString(tok) {
+			out = append(out, "UD:"+tok)
+			for bit := tok; ; {
+				i := strings.IndexByte(bit, '.')
+				if i <= 0 || i == len(bit)-1 {
+					break
+				}
+				bit = bit[i+1:]
+				out = append(out, "UD:"+bit)
+			}
+		}
+	}
+	if len(tok) > maxTokenLen && !strings.Contains(tok, "*") {
+		if cont2RE.MatchString(tok) {
+			if chars := utf8CharRE.FindAllString(tok, -1); len(chars) > 0 {
+				for _, ch := range chars {
+					out = append(out, prefix+"u8:"+ch)
+				}
+				return out
+			}
+		}
+		if region != regionURI {
+			tok = "sk:" + firstChars(tok, 7)
+		}
+	}
+	if region != regionHeader {
+		stripped := nonWordRE.ReplaceAllString(tok, "")
+		hasOther := stripped != tok
+		if hasOther {
+			out = append(out, prefix+stripped)
+		}
+		if strings.ContainsAny(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			out = append(out, prefix+asciiLower(tok))
+			if hasOther {
+				out = append(out, prefix+asciiLower(stripped))
+			}
+		}
+	}
+	return append(out, prefix+tok)
+}
+
+var (
+	dotsRE     = regexp.MustCompile(`(\w)(\.{3,6})(\w)`)
+	dashesRE   = regexp.MustCompile(`(\w)(-{2,6})(\w)`)
+	titleRE    = regexp.MustCompile(`(?:^|\.\s+)([A-Z])([^A-Z]+)(?:\s|$)`)
+	mailAddrRE = regexp.MustCompile(`\S@\S`)
+	hostRE     = regexp.MustCompile(`(?i)\S\.[a-z]`)
+	cont2RE    = regexp.MustCompile(`[\x80-\xBF]{2}`)
+	utf8CharRE = regexp.MustCompile(`(?:[\xE0-\xEF]|[\xF0-\xF4][\x80-\xBF])[\x80-\xBF]{2}`)
+	nonWordRE  = regexp.MustCompile(`[^\w:*]`)
+)
+
+// keepTokenChars replaces every byte that cannot be part of a token with a
+// space: kept are ASCII letters, digits and ,@*!_'"$. - plus 8-bit bytes
+// A1-FF and UTF-8 sequences (SpamAssassin works on bytes, not runes).
+func keepTokenChars(s string) string {
+	b := []byte(s)
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < 0x80 {
+			if !tokenASCII(c) {
+				b[i] = ' '
+			}
+			i++
+			continue
+		}
+		if n := utf8SeqLen(b[i:]); n > 0 {
+			i += n
+			continue
+		}
+		if c < 0xA1 {
+			b[i] = ' '
+		}
+		i++
+	}
+	return string(b)
+}
+
+func tokenASCII(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte(`,@*!_'"$. -`, c) >= 0
+}
+
+// utf8SeqLen is the length of a well-formed-looking UTF-8 multi-byte
+// sequence at the start of b (lead byte range plus continuation bytes), or 0.
+func utf8SeqLen(b []byte) int {
+	n := 0
+	switch c := b[0]; {
+	case c >= 0xC0 && c <= 0xDF:
+		n = 2
+	case c >= 0xE0 && c <= 0xEF:
+		n = 3
+	case c >= 0xF0 && c <= 0xF4:
+		n = 4
+	default:
+		return 0
+	}
+	if len(b) < n {
+		return 0
+	}
+	for _, c := range b[1:n] {
+		if c < 0x80 || c > 0xBF {
+			return 0
+		}
+	}
+	return n
+}
+
+// firstChars returns the first n characters of tok, where a character is an
+// ASCII byte, a UTF-8 sequence or any other single byte.
+func firstChars(tok string, n int) string {
+	i := 0
+	for ; n > 0 && i < len(tok); n-- {
+		if tok[i] >= 0xC0 {
+			if l := utf8SeqLen([]byte(tok[i:min(len(tok), i+4)])); l > 0 {
+				i += l
+				continue
+			}
+		}
+		i++
+	}
+	return tok[:i]
+}
+
+// lowerTitleCase lower-cases a capital letter that starts a line or a
+// sentence when the rest of its word is not upper case ("Hello" -> "hello",
+// "HELLO" stays), so sentence position does not split a word's counts.
+func lowerTitleCase(s string) string {
+	if !strings.ContainsAny(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+		return s
+	}
+	return titleRE.ReplaceAllStringFunc(s, func(m string) string {
+		sm := titleRE.FindStringSubmatch(m)
+		return " " + asciiLower(sm[1]) + sm[2] + " "
+	})
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}
+
+// mailAddrTokens turns local@domain into U*local, D*domain and one D* token
+// per parent domain.
+func mailAddrTokens(addr string) []string {
+	i := strings.LastIndexByte(addr, '@')
+	if i <= 0 || i == len(addr)-1 {
+		return nil
+	}
+	dom := addr[i+1:]
+	out := []string{"U*" + addr[:i], "D*" + dom}
+	for {
+		j := strings.IndexByte(dom, '.')
+		if j <= 0 || j == len(dom)-1 {
+			return out
+		}
+		dom = dom[j+1:]
+		out = append(out, "D*"+dom)
+	}
+}
