@@ -114,6 +114,11 @@ func TestSubmissionAuth(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
+	// Should this binary be killed, the next one's reapOrphans finds the
+	// Dovecot processes by their cwd in dir and ends them.
+	if err := writeOwner(dir); err != nil {
+		t.Fatal(err)
+	}
 	sock := startDovecotAuth(t, dir, "alice@example.com", "s3cret")
 	inst := Start(t, Options{
 		NoLocalNetworks: true,
