@@ -71,6 +71,11 @@ func checkSet(c *Compiler, n *Node) {
 func runSet(r *Runtime, n *Node) error {
 	val := r.String(n.Args[1])
 	for _, m := range n.data.(*setData).mods {
+		if m == "encodeurl" {
+			// Cut at whole characters, never inside an escape.
+			val = encodeURLMax(val, r.opts.MaxVariableSize)
+			continue
+		}
 		val = applyModifier(m, val)
 	}
 	return r.SetVar(n.Pos, strings.ToLower(n.Args[0].Str()), val)
@@ -128,6 +133,21 @@ func quoteChars(v, special string) string {
 			b.WriteByte('\\')
 		}
 		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
+// encodeURLMax encodes whole characters while the result fits in max bytes.
+func encodeURLMax(v string, max int) string {
+	var b strings.Builder
+	for i := 0; i < len(v); {
+		_, size := utf8.DecodeRuneInString(v[i:])
+		e := encodeURL(v[i : i+size])
+		if b.Len()+len(e) > max {
+			break
+		}
+		b.WriteString(e)
+		i += size
 	}
 	return b.String()
 }

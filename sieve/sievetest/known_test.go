@@ -37,8 +37,6 @@ var knownFailures = map[string]string{
 	"extensions/editheader/errors.svtest: Invalid field value":                        "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/editheader/errors.svtest: Size limit":                                 "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/editheader/protected.svtest: Configured forbid_add/forbid_delete":     "not implemented yet: subject header cannot be protected, but it was not deleted",
-	"extensions/enotify/encodeurl.svtest: :encodeurl variable size limit UTF-8":       "not implemented yet: variable 'd' not 3996 bytes long (4000)",
-	"extensions/enotify/encodeurl.svtest: :encodeurl variable size limit":             "not implemented yet: variable 'b' not 3999 bytes long (4000)",
 	"extensions/enotify/errors.svtest: Invalid :options argument (FIXME: count only)": "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/enotify/errors.svtest: Invalid mailto URI (FIXME: count only)":        "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/enotify/mailto.svtest: Envelope <>":                                   "not implemented yet: no outgoing SMTP message with index 1",
