@@ -53,7 +53,6 @@ var knownFailures = map[string]string{
 	"extensions/include/errors.svtest: Depth limit":                                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/include/execute.svtest: Namespace - dict":                             "not implemented yet: failed to compile sub-test",
 	"extensions/include/execute.svtest: Namespace - file":                             "not implemented yet: failed to compile sub-test",
-	"extensions/mailbox/errors.svtest: (file)":                                        "file aborts: errors.svtest: line 3:1: require command: unknown Sieve capability 'vnd.dovecot.debug'",
 	"extensions/mime/errors.svtest: Break command":                                    "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/mime/errors.svtest: Exists test with :mime tag":                       "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/mime/errors.svtest: Limits - include":                                 "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
