@@ -21,7 +21,11 @@ func (r *Resolver) LookupTXT(ctx context.Context, name string) ([]string, error)
 	}
 	out := make([]string, 0, len(rrs))
 	for _, rr := range rrs {
-		out = append(out, strings.Join(rr.(*mdns.TXT).Txt, ""))
+		var b strings.Builder
+		for _, part := range rr.(*mdns.TXT).Txt {
+			b.WriteString(unescapeTXT(part))
+		}
+		out = append(out, b.String())
 	}
 	return out, nil
 }
@@ -122,3 +126,32 @@ func (r *Resolver) LookupAddr(ctx context.Context, ip netip.Addr) ([]string, err
 	}
 	return out, nil
 }
+
+// unescapeTXT turns miekg's presentation escapes (\DDD, \X) back into the
+// bytes on the wire: SPF, DKIM and DMARC parse the raw record text.
+func unescapeTXT(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+			v := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0')
+			if v < 256 {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i+1])
+		i++
+	}
+	return b.String()
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

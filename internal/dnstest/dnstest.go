@@ -15,6 +15,7 @@ package dnstest
 
 import (
 	"fmt"
+	"github.com/gomilter/gomilter/internal/dns"
 	"net"
 	"strings"
 	"sync"
@@ -130,4 +131,14 @@ func (s *Server) Addr() string { return s.addr }
 func (s *Server) Queries() int { return int(s.queries.Load()) }
 
 // fqdn returns name lower-cased with a trailing dot.
-func fqdn(name string) string { return strings.ToLower(mdns.Fqdn(name)) }
+// fqdn is the key of a name a test gives as raw octets ("a b.example"):
+// the presentation form miekg uses for names it unpacks from queries.
+func fqdn(name string) string {
+	if c, ok := dns.CanonicalName(name); ok {
+		return c
+	}
+	return strings.ToLower(mdns.Fqdn(name))
+}
+
+// presented is the key of a name miekg unpacked (already escaped).
+func presented(name string) string { return strings.ToLower(mdns.Fqdn(name)) }

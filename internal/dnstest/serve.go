@@ -18,7 +18,7 @@ func (s *Server) serveDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 		_ = w.WriteMsg(resp)
 		return
 	}
-	name := fqdn(req.Question[0].Name)
+	name := presented(req.Question[0].Name)
 	resp.SetReply(req)
 	resp.Authoritative = true
 	resp.RecursionAvailable = true
@@ -70,7 +70,7 @@ func (s *Server) answer(resp *mdns.Msg, name string, qtype uint16) {
 			break
 		}
 		resp.Answer = append(resp.Answer, mdns.Copy(cn[0]))
-		cur = fqdn(cn[0].(*mdns.CNAME).Target)
+		cur = presented(cn[0].(*mdns.CNAME).Target)
 	}
 	if !s.names[cur] {
 		resp.Rcode = mdns.RcodeNameError

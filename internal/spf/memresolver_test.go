@@ -20,7 +20,12 @@ type memResolver struct{ z *zoneServer }
 func (m memResolver) lookup(name string, qtype uint16) ([]mdns.RR, error) {
 	m.z.mu.Lock()
 	defer m.z.mu.Unlock()
-	name = strings.ToLower(mdns.Fqdn(name))
+	// The zone keys names in miekg's escaped presentation form (see hdr).
+	if pres, ok := dns.CanonicalName(name); ok {
+		name = pres
+	} else {
+		name = strings.ToLower(mdns.Fqdn(name))
+	}
 	var out []mdns.RR
 	for range 8 {
 		next := ""

@@ -199,11 +199,9 @@ func txtStrings(v any) []string {
 // resolver (internal/dns), with the reason; the same cases pass through
 // memResolver, so the SPF logic is right. The suite fails on any failure
 // not listed here, and memResolver runs have no exceptions at all.
-var knownWireFailures = map[string]string{
-	"non-ascii-policy":      "internal/dns LookupTXT returns miekg presentation text (\\239...) instead of raw octets, so the non-ASCII byte is not seen",
-	"non-ascii-exp":         "same internal/dns TXT escaping: the non-ASCII exp text arrives as \\DDD escapes and is accepted",
-	"macro-mania-in-domain": "internal/dns refuses to query names containing spaces (the test's owner name has two), RFC 7208 allows them",
-}
+// It is empty now that internal/dns returns raw TXT octets and queries
+// names with spaces; keep the mechanism for future resolver gaps.
+var knownWireFailures = map[string]string{}
 
 func runSuite(t *testing.T, file string, wire bool) {
 	var passed, failed atomic.Int32

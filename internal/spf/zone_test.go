@@ -2,6 +2,7 @@ package spf
 
 import (
 	"fmt"
+	"github.com/gomilter/gomilter/internal/dns"
 	"net"
 	"strings"
 	"sync"
@@ -67,8 +68,14 @@ func (z *zoneServer) setTimeout(name string) {
 	z.timeout[strings.ToLower(mdns.Fqdn(name))] = true
 }
 
+// hdr names the suite's raw owner names ("a  b.example.com") in the
+// escaped presentation form miekg uses for the names it unpacks.
 func hdr(name string, rrtype uint16) mdns.RR_Header {
-	return mdns.RR_Header{Name: mdns.Fqdn(name), Rrtype: rrtype, Class: mdns.ClassINET, Ttl: 60}
+	pres, ok := dns.CanonicalName(name)
+	if !ok {
+		pres = mdns.Fqdn(name)
+	}
+	return mdns.RR_Header{Name: pres, Rrtype: rrtype, Class: mdns.ClassINET, Ttl: 60}
 }
 
 // splitTXT cuts a string into character-strings of at most 255 octets.
