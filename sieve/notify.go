@@ -53,6 +53,11 @@ func parseMailtoURI(u string) ([]string, bool) {
 		if err != nil {
 			return nil, false
 		}
+		for k := range q {
+			if !validFieldName(k) {
+				return nil, false
+			}
+		}
 		for k, vs := range q {
 			if strings.EqualFold(k, "to") {
 				for _, v := range vs {

@@ -58,7 +58,7 @@ func replyToHeader(m *mailmsg.Message, sender string, ignoreEnvelope bool) strin
 			if len(addrs) == 0 {
 				continue
 			}
-			if ignoreEnvelope && (h == "Reply-To" || h == "From") {
+			if ignoreEnvelope && (h == "Reply-To" || h == "Sender" || h == "From") {
 				return raw
 			}
 			if !ignoreEnvelope && strings.EqualFold(addrs[0], sender) && len(addrs) == 1 {
