@@ -202,6 +202,9 @@ func (c *Compiler) command(a *astNode) *Node {
 	}
 	if s.Name == "foreverypart" {
 		c.loops++
+		if c.loops > maxLoopNesting {
+			c.Errorf(a.pos, "the nesting of foreverypart loops exceeds the limit (%d levels)", maxLoopNesting)
+		}
 	}
 	restore, skip := c.ihave(n)
 	if !skip {

@@ -28,6 +28,9 @@ func checkAddheader(c *Compiler, n *Node) {
 	if c.ConstString(val) && !validHeaderValue(val) {
 		c.Errorf(n.Args[1].Pos, "the addheader command: specified value for field '%s' is invalid", name)
 	}
+	if c.ConstString(val) && c.ConstString(name) && len(name)+len(val)+2 > c.opts.EditheaderMaxHeaderSize {
+		c.Errorf(n.Args[1].Pos, "the addheader command: specified header field '%s' is too large (max %d bytes)", name, c.opts.EditheaderMaxHeaderSize)
+	}
 }
 
 func checkDeleteheader(c *Compiler, n *Node) {

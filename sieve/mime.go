@@ -27,6 +27,10 @@ func mimeSpecs() []*Spec {
 	}
 }
 
+// maxLoopNesting is Pigeonhole's limit on nested foreverypart loops, also
+// across includes.
+const maxLoopNesting = 4
+
 func checkBreak(c *Compiler, n *Node) {
 	if c.loops == 0 {
 		c.Errorf(n.Pos, "the break command is not placed inside a foreverypart loop")
@@ -58,7 +62,7 @@ func runForeverypart(r *Runtime, n *Node) error {
 			c.walk(func(p *mimePart) { parts = append(parts, p) })
 		}
 	}
-	if r.loopDepth >= 8 {
+	if r.loopDepth >= maxLoopNesting {
 		return r.errorf(n.Pos, "foreverypart loops nested too deeply")
 	}
 	name := r.String(n.TagValue("name"))
