@@ -106,9 +106,15 @@ func (s *Script) NewRuntime(ctx context.Context, in *Input) *Runtime {
 	return r
 }
 
-// Exec runs the script's commands.
-func (r *Runtime) Exec() error {
-	err := r.ExecBlock(r.script.cmds)
+// Exec runs the script's commands. A panic inside an extension becomes a
+// runtime error, so a bad script or message never takes delivery down.
+func (r *Runtime) Exec() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &Error{Script: r.script.name, Msg: fmt.Sprintf("internal error: %v", p)}
+		}
+	}()
+	err = r.ExecBlock(r.script.cmds)
 	if errors.Is(err, errStop) || errors.Is(err, errReturn) {
 		err = nil
 	}
