@@ -36,6 +36,10 @@ func newDKIME2E(t *testing.T) *dkimE2E {
 	}
 	rec, _ := dkim.KeyRecordText(key.Public())
 	e.write(t, "pub", "sel._domainkey.example.com "+rec+"\n")
+	// relaxed headers: OpenDKIM's test mode (-t FILE) rewrites the white
+	// space after a header's colon, so it cannot check simple header
+	// canonicalization of "Subject:  x" or "Subject:\r\n\tx"; the
+	// milter-level interop tests in milter/dkim cover simple/simple.
 	common := "Syslog no\nRequireSafeKeys no\nTestPublicKeys " + e.dir + "/pub\nCanonicalization relaxed/simple\n" +
 		"Domain example.com\nSelector sel\nKeyFile " + e.dir + "/sel.private\nAuthservID mx.test\n"
 	e.write(t, "sign.conf", common+"Mode sv\nInternalHosts 127.0.0.1\n")
