@@ -272,3 +272,15 @@ func TestRunSequence(t *testing.T) {
 		t.Errorf("after error = %s, want the first script's keep plus the implicit keep", got)
 	}
 }
+
+func TestPanicBecomesRuntimeError(t *testing.T) {
+	boom := &Extension{Name: "x-boom", Specs: []*Spec{{Name: "boom", Ext: "x-boom",
+		Run: func(r *Runtime, n *Node) error { panic("kaboom") }}}}
+	res, err := run(t, `require "x-boom"; boom;`, Options{Extra: []*Extension{boom}})
+	if err == nil || !strings.Contains(err.Error(), "kaboom") {
+		t.Fatalf("err = %v, want the panic as a runtime error", err)
+	}
+	if summary(res) != "keep" {
+		t.Errorf("actions = %s, want the implicit keep", summary(res))
+	}
+}
