@@ -1,6 +1,10 @@
 package dkim
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the DKIM counters. A nil *Metrics counts nothing, so tests
 // and tools need no registry.
@@ -26,9 +30,19 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		keyChecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gomilter_dkim_key_checks_total",
 			Help: "Checks of published DKIM key records against signing keys, by result."}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.verify, m.sign, m.keyErrors, m.keyChecks} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
+	for _, c := range []*(*prometheus.CounterVec){&m.verify, &m.sign, &m.keyErrors, &m.keyChecks} {
+		if err := reg.Register(*c); err != nil {
+			// A config reload builds a new Signer on the same registry:
+			// keep counting on the collectors already registered.
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, err
+			}
+			existing, ok := are.ExistingCollector.(*prometheus.CounterVec)
+			if !ok {
+				return nil, err
+			}
+			*c = existing
 		}
 	}
 	return m, nil

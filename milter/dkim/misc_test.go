@@ -131,6 +131,10 @@ func TestMetricNames(t *testing.T) {
 	m.signResult("signed")
 	m.keyError("load")
 	m.keyCheck("match")
+	m2, err := NewMetrics(reg) // a reload registers again
+	if err != nil || m2.verify != m.verify {
+		t.Fatalf("second NewMetrics on the same registry: %v", err)
+	}
 	problems, err := promlint.NewWithMetricFamilies(mustGather(t, reg)).Lint()
 	if err != nil || len(problems) > 0 {
 		t.Errorf("promlint: %v %v", problems, err)
