@@ -23,4 +23,30 @@
 //	s, err := sieve.Compile([]byte(src), sieve.Options{})
 //	res, err := s.Run(ctx, &sieve.Input{Message: msg, Envelope: env})
 //	for _, a := range res.Actions { ... }
+//
+// The pieces a delivery agent uses:
+//
+//   - Compile (or Cache.Load, which compiles a file once per mtime/size)
+//     turns source into a *Script; compile errors are a *CompileError with
+//     line:column positions. Includes resolve through Options.Include
+//     (DirResolver reads "<dir>/<name>.sieve").
+//   - Script.Run runs one script; RunSequence runs sieve_before, user and
+//     sieve_after scripts the way Dovecot chains them.
+//   - Result.Actions lists keep, fileinto, redirect, reject/ereject,
+//     discard, vacation and notify actions; the last keep may be the
+//     implicit one. Each action carries the message as edited by
+//     editheader at that point. Result.Duplicates lists duplicate-test IDs
+//     to record after delivery.
+//   - ComposeRedirect, ComposeVacation (with VacationSkipReason) and
+//     ComposeNotify build the outgoing messages with Pigeonhole's headers,
+//     loop checks and envelope senders.
+//   - Options.Set accepts Pigeonhole's plugin setting names
+//     (sieve_max_actions, sieve_spamtest_status_header, ...).
+//
+// Limits (Options): script size, block and test nesting, actions,
+// redirects, include depth and count, variable size and count, regex
+// pattern length, evaluation steps and wall-clock time per run. :matches
+// runs in O(pattern*subject) and regexes use RE2, so a hostile script is
+// refused at compile time or stopped with a runtime error; a runtime error
+// leaves only the implicit keep of the unmodified message.
 package sieve
