@@ -75,6 +75,8 @@ func pigeonholeActions(t *testing.T, bin, conf, script, msg, from, to, exts stri
 			keys = append(keys, "discard")
 		case strings.HasPrefix(line, " * send vacation message"):
 			keys = append(keys, "vacation")
+		case strings.HasPrefix(line, " * send notification"):
+			keys = append(keys, "notify")
 		case strings.HasPrefix(line, "        + add IMAP flags: ") && len(keys) > 0:
 			fl := strings.Fields(strings.ToLower(strings.TrimPrefix(line, "        + add IMAP flags: ")))
 			sort.Strings(fl)
