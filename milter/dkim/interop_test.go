@@ -49,24 +49,7 @@ func startOpenDKIMWith(t *testing.T, canon, algo, socket, internal string) *open
 		t.Fatal(err)
 	}
 	o := &openDKIM{sock: filepath.Join(dir, "sock"), dir: dir, pub: StaticResolver{}}
-	var err error
-	if o.rsa, err = GenerateKey("rsa", 2048); err != nil {
-		t.Fatal(err)
-	}
-	if o.ed, err = GenerateKey("ed25519", 0); err != nil {
-		t.Fatal(err)
-	}
-	var pubLines []string
-	for sel, k := range map[string]crypto.Signer{"rsa": o.rsa, "ed": o.ed} {
-		pemData, _ := MarshalPrivateKey(k)
-		writeFile(t, filepath.Join(dir, sel+".private"), string(pemData), 0o600)
-		rec, _ := KeyRecordText(k.Public())
-		for _, d := range []string{"example.com", "example.net"} {
-			o.pub[sel+"._domainkey."+d] = []string{rec}
-			pubLines = append(pubLines, sel+"._domainkey."+d+" "+rec)
-		}
-	}
-	writeFile(t, filepath.Join(dir, "pubkeys"), strings.Join(pubLines, "\n")+"\n", 0o600)
+	o.writeKeys(t, dir)
 	writeFile(t, filepath.Join(dir, "keys"), fmt.Sprintf("rsa example.com:rsa:%s/rsa.private\ned example.com:ed:%s/ed.private\n", dir, dir), 0o600)
 	sel := map[string]string{"rsa-sha256": "rsa", "ed25519-sha256": "ed"}[algo]
 	writeFile(t, filepath.Join(dir, "sign"), "* "+sel+"\n", 0o600)
@@ -117,6 +100,30 @@ SignatureAlgorithm %[3]s
 		time.Sleep(25 * time.Millisecond)
 	}
 	return o
+}
+
+// writeKeys makes an RSA-2048 and an Ed25519 key, their files and the
+// TestPublicKeys file (both keys published for example.com and .net).
+func (o *openDKIM) writeKeys(t *testing.T, dir string) {
+	t.Helper()
+	var err error
+	if o.rsa, err = GenerateKey("rsa", 2048); err != nil {
+		t.Fatal(err)
+	}
+	if o.ed, err = GenerateKey("ed25519", 0); err != nil {
+		t.Fatal(err)
+	}
+	var pubLines []string
+	for sel, k := range map[string]crypto.Signer{"rsa": o.rsa, "ed": o.ed} {
+		pemData, _ := MarshalPrivateKey(k)
+		writeFile(t, filepath.Join(dir, sel+".private"), string(pemData), 0o600)
+		rec, _ := KeyRecordText(k.Public())
+		for _, d := range []string{"example.com", "example.net"} {
+			o.pub[sel+"._domainkey."+d] = []string{rec}
+			pubLines = append(pubLines, sel+"._domainkey."+d+" "+rec)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "pubkeys"), strings.Join(pubLines, "\n")+"\n", 0o600)
 }
 
 func writeFile(t *testing.T, path, data string, mode os.FileMode) {
