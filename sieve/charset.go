@@ -6,11 +6,14 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message/charset"
 )
 
-// The charsets we convert without extra modules: UTF-8/US-ASCII pass
-// through, ISO-8859-1 maps byte to rune, Windows-1252 adds its 0x80-0x9f
-// punctuation. Other charsets are left undecoded.
+// UTF-8/US-ASCII pass through and ISO-8859-1/Windows-1252 are converted
+// here (the common case, without allocating decoders); every other
+// charset goes through go-message's x/text tables. Unknown ones stay
+// undecoded.
 var cp1252 = [32]rune{0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
 	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
 	0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
@@ -40,6 +43,9 @@ func charsetReader(cs string, in io.Reader) (io.Reader, error) {
 			}
 		}
 		return &b, nil
+	}
+	if r, err := charset.Reader(cs, in); err == nil {
+		return r, nil
 	}
 	return nil, fmt.Errorf("unsupported charset %q", cs)
 }

@@ -284,3 +284,18 @@ func TestPanicBecomesRuntimeError(t *testing.T) {
 		t.Errorf("actions = %s, want the implicit keep", summary(res))
 	}
 }
+
+func TestCharsets(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{"=?koi8-r?B?8NLJ18XU?=", "Привет"},
+		{"=?iso-8859-1?Q?caf=E9?=", "café"},
+		{"=?windows-1252?Q?=80uro?=", "€uro"},
+		{"=?iso-2022-jp?B?GyRCJDMkcyRLJEEkTxsoQg==?=", "こんにちは"},
+		{"=?x-unknown?Q?abc?=", "=?x-unknown?Q?abc?="},
+	}
+	for _, tc := range tests {
+		if got := decodeHeader(tc.raw); got != tc.want {
+			t.Errorf("decodeHeader(%q) = %q, want %q", tc.raw, got, tc.want)
+		}
+	}
+}
