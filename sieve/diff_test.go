@@ -156,7 +156,7 @@ func TestDifferentialPigeonhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	scripts, _ := filepath.Glob("testdata/diff/*.sieve")
-	msgs := corpusSample(t, 3)
+	msgs := corpusSample(t, 5)
 	same, total, nontrivial := 0, 0, 0
 	for _, sc := range scripts {
 		// sieve-test writes a compiled binary next to the script.
