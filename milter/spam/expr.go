@@ -25,7 +25,7 @@ type (
 	}
 )
 
-func (e numExpr) eval(func(string) float64) float64  { return float64(e) }
+func (e numExpr) eval(func(string) float64) float64     { return float64(e) }
 func (e identExpr) eval(f func(string) float64) float64 { return f(string(e)) }
 func (e notExpr) eval(f func(string) float64) float64 {
 	return b2f(e.x.eval(f) == 0)

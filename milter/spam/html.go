@@ -111,7 +111,7 @@ func renderHTML(src []byte) *htmlResult {
 		case html.TextToken:
 			h.textToken(tok.Data)
 		case html.CommentToken:
-			h.comments = append(h.comments, tok.Data)
+			h.comments = append(h.comments, "<!--"+tok.Data+"-->")
 		case html.DoctypeToken:
 			h.elements++
 			h.tags++

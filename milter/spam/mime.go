@@ -3,7 +3,9 @@ package spam
 import (
 	"bytes"
 	"encoding/base64"
+	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Limits that keep a hostile message from exhausting the walker.
@@ -27,6 +29,7 @@ type part struct {
 	boundary string
 	name     string // filename or name parameter
 	cte      string // lower-case Content-Transfer-Encoding
+	cd       string // lower-case Content-Disposition
 	body     []byte // raw body, LF line endings
 	children []*part
 
@@ -98,9 +101,21 @@ func splitHeaderBody(b []byte) (hdr, body []byte) {
 	return b, nil
 }
 
+// parseFlags are SA's message parse flags (check_msg_parse_flags).
+type parseFlags struct {
+	count            int
+	epilogue         bool // text after a closing boundary
+	missingMIMEHdrs  bool // a part starts without headers
+	missingBoundary  bool // a multipart never closed
+	missingHBSep     bool
+	truncatedHeader  bool
+	missingMIMEHBSep bool
+}
+
 // parsePart builds the MIME tree of one entity (LF-normalised bytes).
-func parsePart(b []byte, depth int, count *int, defType string) *part {
-	*count++
+func parsePart(b []byte, depth int, fl *parseFlags, defType string) *part {
+	fl.count++
+	count := &fl.count
 	hb, body := splitHeaderBody(b)
 	p := &part{headers: parseHeaderBlock(hb), body: body}
 	p.setContentType(defType)
@@ -113,14 +128,14 @@ func parsePart(b []byte, depth int, count *int, defType string) *part {
 		if p.ctype == "multipart/digest" {
 			sub = "message/rfc822"
 		}
-		for _, chunk := range splitMultipart(body, p.boundary) {
+		for _, chunk := range splitMultipart(body, p.boundary, fl) {
 			if *count >= maxMIMEParts {
 				break
 			}
-			p.children = append(p.children, parsePart(chunk, depth+1, count, sub))
+			p.children = append(p.children, parsePart(chunk, depth+1, fl, sub))
 		}
 	case p.ctype == "message/rfc822":
-		p.children = append(p.children, parsePart(p.decode(), depth+1, count, "text/plain"))
+		p.children = append(p.children, parsePart(p.decode(), depth+1, fl, "text/plain"))
 	}
 	return p
 }
@@ -137,6 +152,7 @@ func (p *part) setContentType(def string) {
 		p.name = params["name"]
 	}
 	if v, ok := p.first("Content-Disposition"); ok {
+		p.cd = strings.ToLower(v)
 		_, params := parseContentType("x/x;" + strings.TrimPrefix(v, strings.SplitN(v, ";", 2)[0]))
 		if params["filename"] != "" {
 			p.name = params["filename"]
@@ -201,11 +217,12 @@ func splitParams(v string) []string {
 
 // splitMultipart returns the body parts between boundary lines. A missing
 // closing boundary ends the last part at the end of the data.
-func splitMultipart(body []byte, boundary string) [][]byte {
+func splitMultipart(body []byte, boundary string, fl *parseFlags) [][]byte {
 	delim := "--" + boundary
 	var parts [][]byte
 	var cur []byte
 	in := false
+	closed := false
 	for len(body) > 0 {
 		i := bytes.IndexByte(body, '\n')
 		var line []byte
@@ -224,7 +241,11 @@ func splitMultipart(body []byte, boundary string) [][]byte {
 				cur = nil
 				in = len(rest) == 0
 				if !in {
+					closed = true
 					break
+				}
+				if !mimeHeaderLine.Match(body) {
+					fl.missingMIMEHdrs = true
 				}
 				continue
 			}
@@ -236,8 +257,16 @@ func splitMultipart(body []byte, boundary string) [][]byte {
 	if in && cur != nil {
 		parts = append(parts, cur)
 	}
+	if !closed {
+		fl.missingBoundary = true
+	}
+	if closed && bytes.ContainsFunc(body, func(r rune) bool { return r != '.' && !unicode.IsSpace(r) }) {
+		fl.epilogue = true
+	}
 	return parts
 }
+
+var mimeHeaderLine = regexp.MustCompile(`^[\x21-\x39\x3b-\x7e]+:`)
 
 // trimLastNL drops the newline that belongs to the following boundary.
 func trimLastNL(b []byte) []byte {

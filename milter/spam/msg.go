@@ -37,6 +37,8 @@ type msgState struct {
 	textParts  []*part
 	plainTexts map[*part]string
 	ctx        context.Context
+	flags      *parseFlags
+	mime       *mimeStats
 	lines      map[RuleKind][]*text
 	htexts     map[string]*text
 	lower      map[RuleKind]string
@@ -69,10 +71,13 @@ func newMsgState(e *Engine, env *mailmsg.Envelope, raw []byte) *msgState {
 			full = full[i+1:]
 		}
 	}
-	count := 0
-	root := parsePart(full, 0, &count, "text/plain")
+	fl := &parseFlags{}
+	root := parsePart(full, 0, fl, "text/plain")
 	hb, _ := splitHeaderBody(full)
-	return &msgState{e: e, env: env, full: full, root: root, hdrs: root.headers, rawH: hb,
+	if !bytes.Contains(full, []byte("\n\n")) && !bytes.HasPrefix(full, []byte("\n")) {
+		fl.missingHBSep = true
+	}
+	return &msgState{e: e, env: env, full: full, root: root, hdrs: root.headers, rawH: hb, flags: fl,
 		getCache: map[string][]string{}, hits: map[string]float64{}, evalCache: map[string]any{}}
 }
 

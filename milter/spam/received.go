@@ -28,7 +28,17 @@ type rcvdFormat struct {
 	re     *regexp.Regexp
 	fields []string
 	dns    bool // the MTA looked up reverse DNS
-	guard  string
+	guard  *regexp.Regexp
+}
+
+// qmailGuard selects the qmail/qpsmtpd shapes: "with ... SMTP" not
+// followed by " id " (SA's parse_received_line guard).
+var qmailGuard = regexp.MustCompile(`^\S+(?: \((?:HELO|EHLO) \S*\))? \((?:\S+@)?\[?` + ipAddr + `\]?\)(?: \(envelope-sender <\S+>\))? by \S+(?: \(.+\))* with (?:.* )?(?:SMTP|QMQP)(?:$|[^ ]| [^i]| i[^d]| id[^ ]| i$| id$)`)
+
+func qf(pat string, fields ...string) rcvdFormat {
+	f := rf(pat, true, fields...)
+	f.guard = qmailGuard
+	return f
 }
 
 func rf(pat string, dns bool, fields ...string) rcvdFormat {
@@ -52,11 +62,11 @@ var rcvdFormats = []rcvdFormat{
 	rf(`^(\S+) \(<unknown\S*>\[(IP)\]\) by (\S+) `, false, "helo", "ip", "by"),
 	rf(`^(\S+) \((\S+\.\S+)\[(IP)\]\) by (\S+) `, true, "helo", "rdns", "ip", "by"),
 	rf(`^(\S+) \((\S*)@\[(IP)\].*\) by (\S+) \(`, true, "helo", "ident", "ip", "by"),
-	rf(`^(\S+) \((?:HELO|EHLO) (\S*)\) \((\S*)@\[?(IP)\]?\)(?: \(envelope-sender <\S+>\))? by (\S+)`, true, "rdnsq", "helo", "ident", "ip", "by"),
-	rf(`^(\S+) \((?:HELO|EHLO) (\S*)\) \(\[?(IP)\]?\)(?: \(envelope-sender <\S+>\))? by (\S+)`, true, "rdnsq", "helo", "ip", "by"),
+	qf(`^(\S+) \((?:HELO|EHLO) ([^ ()]*)\) \((\S*)@\[?(IP)\]?\)(?: \(envelope-sender <\S+>\))? by (\S+)`, "rdnsq", "helo", "ident", "ip", "by"),
+	qf(`^(\S+) \((?:HELO|EHLO) ([^ ()]*)\) \(\[?(IP)\]?\)(?: \(envelope-sender <\S+>\))? by (\S+)`, "rdnsq", "helo", "ip", "by"),
+	qf(`^(\S+) \((\S*)@\[?(IP)\]?\)(?: \(envelope-sender <\S+>\))? by (\S+)`, "rdnshelou", "ident", "ip", "by"),
+	qf(`^(\S+) \(\[?(IP)\]?\)(?: \(envelope-sender <\S+>\))? by (\S+)`, "rdnshelou", "ip", "by"),
 	rf(`^(\S+) \((?:HELO|EHLO) (\S*)\) \[(IP)\] by (\S+) \([^)]+\) with (?:ESMTP|SMTP)`, false, "rdns", "helo", "ip", "by"),
-	rf(`^(\S+) \((\S*)@\[?(IP)\]?\)(?: \(envelope-sender <\S+>\))? by (\S+) .*with .*(?:SMTP|QMQP)`, true, "rdnshelo", "ident", "ip", "by"),
-	rf(`^(\S+) \(\[?(IP)\]?\)(?: \(envelope-sender <\S+>\))? by (\S+) .*with .*(?:SMTP|QMQP)`, true, "rdnshelo", "ip", "by"),
 	rf(`^(\S+) \( \[(IP)\]\).*? by (\S+) `, false, "x", "ip", "by"),
 	rf(`^\((\S+) \[(IP)\]\) by (\S+) `, false, "helo", "ip", "by"),
 	rf(`^\[(IP)\] by (\S+) `, false, "ip", "by"),
@@ -95,6 +105,10 @@ var (
 	rcvdLocalhst = regexp.MustCompile(`^\S+ \((?:\S+@)?(?:localhost|127\.0\.0\.1)\) `)
 	rcvdStrip    = regexp.MustCompile(`[\s\x00#\[\]()<>|]`)
 )
+
+// popFetch marks a mail-fetcher hand-over (fetchmail via POP3/IMAP),
+// which restarts the trusted chain in SA.
+var popFetch = &relay{}
 
 // parseReceived returns nil for an unparseable line, and a zero relay
 // with ok=false for lines SA deliberately skips.
@@ -142,12 +156,15 @@ func parseReceived(line string) (r *relay, skip bool) {
 		return finishRelay(r, false, s)
 	}
 	if strings.Contains(body, "with POP3") || strings.Contains(body, "with IMAP") {
-		return nil, true
+		return popFetch, true
 	}
 	if strings.Contains(body, "Exim") && regexp.MustCompile(`\bwith local(?:-\S+)? `).MatchString(body) {
 		return nil, true
 	}
 	for _, f := range rcvdFormats {
+		if f.guard != nil && !f.guard.MatchString(body) {
+			continue
+		}
 		m := f.re.FindStringSubmatch(body)
 		if m == nil {
 			continue
@@ -165,6 +182,9 @@ func parseReceived(line string) (r *relay, skip bool) {
 				dns = v != "unknown"
 			case "rdnshelo":
 				r.rdns, r.helo = v, v
+			case "rdnshelou": // qmail writes "unknown" when it found no rDNS
+				r.rdns, r.helo = v, v
+				dns = v != "unknown"
 			case "rdnsident":
 				r.rdns = v
 				if at := strings.LastIndexByte(v, '@'); at >= 0 {

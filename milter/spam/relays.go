@@ -41,8 +41,18 @@ func (m *msgState) relayInfo() *relayInfo {
 		}
 	}
 	inTrusted, inInternal, foundMSA := true, true, false
+	allowFetch := true
 	for _, ln := range lines {
-		r, _ := parseXOrigOrReceived(ln)
+		r, skip := parseXOrigOrReceived(ln)
+		if r == popFetch {
+			if allowFetch {
+				ri.trusted, ri.internal, ri.external = nil, nil, nil
+			}
+			r = nil
+		}
+		if r == nil && !skip {
+			ri.unparseable++
+		}
 		if r == nil {
 			if inTrusted {
 				ri.lastTrustedIdx++
@@ -79,6 +89,7 @@ func (m *msgState) relayInfo() *relayInfo {
 		} else {
 			ri.untrusted = append(ri.untrusted, r)
 		}
+		allowFetch = inTrusted
 		if inInternal {
 			ri.internal = append(ri.internal, r)
 			ri.lastInternalIdx++
@@ -96,11 +107,7 @@ func parseXOrigOrReceived(ln string) (*relay, bool) {
 		r.ipPrivate = isPrivateIP(ip)
 		return r, false
 	}
-	r, skip := parseReceived(ln)
-	if r == nil && !skip {
-		return nil, false
-	}
-	return r, skip
+	return parseReceived(ln)
 }
 
 func (m *msgState) relayString(which string) string {
