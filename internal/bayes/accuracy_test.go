@@ -43,6 +43,8 @@ type corpusMsg struct {
 	name, group string
 	spam        bool
 	msg         *mailmsg.Message
+	toks        []Hash
+	id          string
 }
 
 func loadCorpus(t testing.TB) []corpusMsg {
@@ -60,7 +62,8 @@ func loadCorpus(t testing.TB) []corpusMsg {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, corpusMsg{filepath.Base(f), group, group == "spam-1", ParseMessage(raw)})
+			m := ParseMessage(raw)
+			out = append(out, corpusMsg{filepath.Base(f), group, group == "spam-1", m, hashes(Tokenize(m)), MessageID(m)})
 		}
 	}
 	return out
@@ -72,19 +75,22 @@ type cvStats struct {
 }
 
 // crossValidate trains on k-1 folds and scores the held-out fold, so no
-// message is ever scored by a database that learned it.
+// message is ever scored by a database that learned it. Messages are
+// tokenized once (in loadCorpus) to keep the test fast; Learn and Score
+// themselves are covered by the unit tests.
 func crossValidate(t *testing.T, msgs []corpusMsg, k int) (cvStats, map[string]float64) {
 	ctx := context.Background()
 	var st cvStats
 	probs := map[string]float64{}
 	for fold := 0; fold < k; fold++ {
-		c, err := New(Options{Store: NewMemoryStore()})
+		db := NewMemoryStore()
+		c, err := New(Options{Store: db})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, m := range msgs {
 			if i%k != fold {
-				if _, err := c.Learn(ctx, m.msg, m.spam, ""); err != nil {
+				if _, err := db.Learn(ctx, "", m.id, m.toks, m.spam); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -93,7 +99,8 @@ func crossValidate(t *testing.T, msgs []corpusMsg, k int) (cvStats, map[string]f
 			if i%k != fold {
 				continue
 			}
-			p, ok, err := c.Score(ctx, m.msg, "")
+			nspam, nham, _ := db.Totals(ctx, "")
+			p, ok, err := c.scoreTokens(ctx, "", m.toks, nspam, nham)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +205,7 @@ func TestCrossValidation(t *testing.T) {
 // Floors measured with this tokenizer (see the test log); a change that
 // loses accuracy fails here.
 const (
-	recallFloor95  = 0.0
-	recallFloor99  = 0.0
-	hamFPCeiling95 = 100.0
+	recallFloor95  = 79.0 // measured 82.4
+	recallFloor99  = 76.0 // measured 79.8
+	hamFPCeiling95 = 0.2  // measured 0.00
 )

@@ -28,6 +28,9 @@ type Options struct {
 	MinSpam, MinHam uint64
 	// AutoLearn holds the auto-learn thresholds (see AutoLearn).
 	AutoLearn AutoLearnThresholds
+	// RobinsonS and RobinsonX are Robinson's f(w) constants (defaults
+	// DefaultRobinsonS, DefaultRobinsonX; SAConstantsS/X for SpamAssassin's).
+	RobinsonS, RobinsonX float64
 }
 
 // AutoLearnThresholds decide which scanned messages are learned without a
@@ -46,6 +49,7 @@ type Classifier struct {
 	minSpam uint64
 	minHam  uint64
 	auto    AutoLearnThresholds
+	rs, rx  float64
 }
 
 // New returns a classifier over opts.Store.
@@ -54,6 +58,13 @@ func New(opts Options) (*Classifier, error) {
 		return nil, errors.New("bayes: Options.Store is required")
 	}
 	c := &Classifier{store: opts.Store, minSpam: opts.MinSpam, minHam: opts.MinHam, auto: opts.AutoLearn}
+	c.rs, c.rx = opts.RobinsonS, opts.RobinsonX
+	if c.rs == 0 && c.rx == 0 {
+		c.rs, c.rx = DefaultRobinsonS, DefaultRobinsonX
+	}
+	if c.rs <= 0 || c.rx <= 0 || c.rx >= 1 {
+		return nil, fmt.Errorf("bayes: Robinson s=%g x=%g out of range", c.rs, c.rx)
+	}
 	if c.minSpam == 0 {
 		c.minSpam = DefaultMinSpam
 	}
@@ -120,18 +131,21 @@ func (c *Classifier) Score(ctx context.Context, msg *mailmsg.Message, user strin
 	if nspam < c.minSpam || nham < c.minHam {
 		return 0, false, nil
 	}
-	toks := hashes(Tokenize(msg))
+	return c.scoreTokens(ctx, user, hashes(Tokenize(msg)), nspam, nham)
+}
+
+func (c *Classifier) scoreTokens(ctx context.Context, user string, toks []Hash, nspam, nham uint64) (float64, bool, error) {
 	counts, err := c.store.Tokens(ctx, user, toks)
 	if err != nil {
 		return 0, false, fmt.Errorf("bayes: score: %w", err)
 	}
 	probs := make([]float64, 0, len(counts))
 	for _, cnt := range counts {
-		if p, ok := tokenProb(cnt, nspam, nham); ok {
+		if p, ok := tokenProb(cnt, nspam, nham, c.rs, c.rx); ok {
 			probs = append(probs, p)
 		}
 	}
-	prob, ok = combine(probs, nspam, nham)
+	prob, ok := combine(probs, nspam, nham)
 	return prob, ok, nil
 }
 

@@ -87,7 +87,7 @@ func tokenizeLine(line, prefix string, region int) []string {
 		line = lowerTitleCase(line)
 	}
 	var out []string
-	for _, tok := range strings.Fields(line) {
+	for _, tok := range strings.FieldsFunc(line, isSpace) {
 		tok = strings.TrimLeft(tok, `-'".,`)
 		tok = strings.TrimRight(tok, `-'".,`)
 		if len(tok) < 3 {
@@ -97,6 +97,10 @@ func tokenizeLine(line, prefix string, region int) []string {
 	}
 	return out
 }
+
+// isSpace: after keepTokenChars the only separator left is the ASCII space
+// (strings.Fields would also split UTF-8 no-break spaces).
+func isSpace(r rune) bool { return r == ' ' }
 
 func appendToken(out []string, tok, prefix string, region int) []string {
 	if region != regionHeader {
@@ -115,8 +119,8 @@ func appendToken(out []string, tok, prefix string, region int) []string {
 		}
 	}
 	if len(tok) > maxTokenLen && !strings.Contains(tok, "*") {
-		if cont2RE.MatchString(tok) {
-			if chars := utf8CharRE.FindAllString(tok, -1); len(chars) > 0 {
+		if hasTwoContinuations(tok) {
+			if chars := wideUTF8Chars(tok); len(chars) > 0 {
 				for _, ch := range chars {
 					out = append(out, prefix+"u8:"+ch)
 				}
@@ -149,8 +153,6 @@ var (
 	titleRE    = regexp.MustCompile(`(?:^|\.\s+)([A-Z])([^A-Z]+)(?:\s|$)`)
 	mailAddrRE = regexp.MustCompile(`\S@\S`)
 	hostRE     = regexp.MustCompile(`(?i)\S\.[a-z]`)
-	cont2RE    = regexp.MustCompile(`[\x80-\xBF]{2}`)
-	utf8CharRE = regexp.MustCompile(`(?:[\xE0-\xEF]|[\xF0-\xF4][\x80-\xBF])[\x80-\xBF]{2}`)
 	nonWordRE  = regexp.MustCompile(`[^\w:*]`)
 )
 
@@ -211,6 +213,52 @@ func utf8SeqLen(b []byte) int {
 		}
 	}
 	return n
+}
+
+func isCont(c byte) bool { return c >= 0x80 && c <= 0xBF }
+
+// hasTwoContinuations reports two adjacent UTF-8 continuation bytes, the
+// sign of 8-bit text that is probably UTF-8. (Go regexps match runes, not
+// bytes, so byte classes are done by hand.)
+func hasTwoContinuations(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if isCont(s[i]) && isCont(s[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// wideUTF8Chars returns the 3- and 4-byte UTF-8 sequences in s (CJK and
+// the like), scanning left to right without overlaps.
+func wideUTF8Chars(s string) []string {
+	var out []string
+	for i := 0; i < len(s); {
+		c := s[i]
+		n := 0
+		switch {
+		case c >= 0xE0 && c <= 0xEF:
+			n = 3
+		case c >= 0xF0 && c <= 0xF4:
+			n = 4
+		}
+		if n > 0 && i+n <= len(s) && allCont(s[i+1:i+n]) {
+			out = append(out, s[i:i+n])
+			i += n
+			continue
+		}
+		i++
+	}
+	return out
+}
+
+func allCont(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isCont(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // firstChars returns the first n characters of tok, where a character is an
