@@ -10,6 +10,7 @@ type Pos struct {
 	Line, Col int
 }
 
+// String formats the position as line:column.
 func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 
 type tokKind int

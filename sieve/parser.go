@@ -12,6 +12,7 @@ type Error struct {
 	Msg    string
 }
 
+// Error formats the diagnostic with its script and position.
 func (e *Error) Error() string {
 	if e.Script != "" {
 		return fmt.Sprintf("%s: line %d:%d: %s", e.Script, e.Pos.Line, e.Pos.Col, e.Msg)

@@ -16,6 +16,7 @@ const (
 	TNumber
 )
 
+// String names the type as error messages do.
 func (t ValType) String() string {
 	return [...]string{"nothing", "string", "string list", "number"}[t]
 }
