@@ -4,9 +4,9 @@
 # "gomilter bench milter" at 1, 8 and 32 concurrent connections.
 #
 # usage (as root, from the repository root): contrib/bench/dkim.sh [N]
-# (the gomilter side runs "gomilter dkim milter"; once the milter pipeline
-# takes a DKIM config, "gomilter serve -only milter" can be measured the
-# same way)
+# Three daemons read the same opendkim.conf: OpenDKIM, "gomilter dkim
+# milter" (DKIM only) and "gomilter serve -only milter" (the pipeline with
+# milter.dkim.opendkim_conf, SPF/ARC/DMARC off so the work is the same).
 #   N      messages per run (default 2000)
 #   CORPUS message directory (default ../shared/testsuites/corpus/train/easy-ham-1)
 #
@@ -87,3 +87,30 @@ GMP=$!
 PIDS="$PIDS $GMP"
 wait_socket "$WORK/gomilter.sock"
 run_all gomilter "$WORK/gomilter.sock" "$GMP"
+kill "$GMP"
+
+cat >"$WORK/gomilter.yaml" <<CONF
+state_dir: $WORK/state
+http:
+  listen: ""
+milter:
+  listen:
+    address: unix:$WORK/serve.sock
+  dkim:
+    opendkim_conf: $WORK/opendkim.conf
+  spf:
+    enabled: false
+  arc:
+    enabled: false
+  dmarc:
+    enabled: false
+policy:
+  enabled: false
+auth:
+  enabled: false
+CONF
+$GM serve -only milter -config "$WORK/gomilter.yaml" 2>"$WORK/serve.log" &
+GSP=$!
+PIDS="$PIDS $GSP"
+wait_socket "$WORK/serve.sock"
+run_all "gomilter-serve" "$WORK/serve.sock" "$GSP"
