@@ -39,6 +39,13 @@ func milterOptions(c *config.Config, e *env) (mailfilter.Options, error) {
 		return o, err
 	}
 	o.Checks = append(o.Checks, checks...)
+	sp, err := buildSpam(c, e)
+	if err != nil {
+		return o, err
+	}
+	if sp != nil {
+		o.Checks = append(o.Checks, sp)
+	}
 	// DKIM signs before the ARC seal, which covers the DKIM-Signature.
 	if d != nil {
 		o.Signers = append(o.Signers, d)

@@ -83,6 +83,27 @@ type Milter struct {
 	ARC MilterARC `yaml:"arc"`
 	// DMARC applies the From: domain's policy, like OpenDMARC.
 	DMARC MilterDMARC `yaml:"dmarc"`
+	// Spam scores mail with SpamAssassin's rules and headers.
+	Spam MilterSpam `yaml:"spam"`
+}
+
+// MilterSpam configures spam scoring (spamass-milter / spamc replacement).
+type MilterSpam struct {
+	// Enabled turns scoring on (default false: loading the rules takes a
+	// moment and needs Debian's spamassassin rule files).
+	Enabled bool `yaml:"enabled"`
+	// RuleDirs hold SpamAssassin's distribution rules (*.cf).
+	RuleDirs []string `yaml:"rule_dirs"`
+	// SiteDir holds *.pre and local.cf.
+	SiteDir string `yaml:"site_dir"`
+	// LocalCF is one more file read last.
+	LocalCF string `yaml:"local_cf"`
+	// RejectScore refuses mail scoring at least this (550 5.7.1); 0 = never.
+	RejectScore float64 `yaml:"reject_score"`
+	// QuarantineScore holds mail scoring at least this; 0 = never.
+	QuarantineScore float64 `yaml:"quarantine_score"`
+	// CheckAuthenticated also scores authenticated, local and internal mail.
+	CheckAuthenticated bool `yaml:"check_authenticated"`
 }
 
 // Toggle is a section with only an on/off switch.
@@ -267,7 +288,8 @@ func Default() *Config {
 		ShutdownTimeout: 30 * time.Second,
 		Milter: Milter{Listen: sock("gomilter.sock"), AuthservID: host, MaxMessageSize: 64 << 20,
 			InternalNetworks: []Prefix{mustPrefix("127.0.0.0/8"), mustPrefix("::1/128")},
-			DMARC:            MilterDMARC{Mode: "bis"}},
+			DMARC:            MilterDMARC{Mode: "bis"},
+			Spam:             MilterSpam{RuleDirs: []string{"/usr/share/spamassassin"}, SiteDir: "/etc/spamassassin"}},
 		Policy: Policy{Listen: sock("gomilter-policy.sock"), SPF: PolicySPF{
 			RejectOn: []string{"fail"}, DeferOn: []string{"temperror"},
 			InternalNetworks: []Prefix{mustPrefix("127.0.0.0/8"), mustPrefix("::1/128")},

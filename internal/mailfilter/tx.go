@@ -29,6 +29,11 @@ type Tx struct {
 	Decision milter.Response
 	// LogAttrs are added to the transaction's log line.
 	LogAttrs []slog.Attr
+	// RemoveFields names incoming header fields to delete, every
+	// occurrence (forged X-Spam-* markers, say).
+	RemoveFields []string
+	// NewSubject, when set, replaces the Subject (spam tagging).
+	NewSubject string
 	// Auth is what the authentication checks found, for the checks that
 	// combine them (DMARC reads SPF, DKIM and ARC; the ARC sealer the chain).
 	Auth Auth
@@ -71,9 +76,12 @@ func (c *conn) finish(ctx context.Context, tx *Tx, mod *milter.Modifier) (milter
 	if err := deleteForged(mod, tx.Msg.Header, o.AuthservID); err != nil {
 		return milter.TempFail, err
 	}
+	if err := applyEdits(mod, tx); err != nil {
+		return milter.TempFail, err
+	}
 	ar := authres.Field(o.AuthservID, tx.Results)
 	added := append([]mailmsg.Field{ar}, tx.Prepend...)
-	tx.final = finalMessage(tx.Msg, added, o.AuthservID)
+	tx.final = finalMessage(tx, added, o.AuthservID)
 	if !tx.tooBig && (tx.Decision.Code() == 0 || tx.Decision.Code() == milter.RespContinue) {
 		for _, s := range o.Signers {
 			sigs, err := s.Sign(ctx, tx)
@@ -82,7 +90,7 @@ func (c *conn) finish(ctx context.Context, tx *Tx, mod *milter.Modifier) (milter
 				continue
 			}
 			added = append(sigs, added...)
-			tx.final = finalMessage(tx.Msg, added, o.AuthservID)
+			tx.final = finalMessage(tx, added, o.AuthservID)
 		}
 	}
 	// Insert in reverse so the first field of added ends up on top.
@@ -125,19 +133,55 @@ func deleteForged(mod *milter.Modifier, h []mailmsg.Field, id string) error {
 	return nil
 }
 
-func finalMessage(m *mailmsg.Message, added []mailmsg.Field, id string) *mailmsg.Message {
-	forged := map[int]bool{}
+func finalMessage(tx *Tx, added []mailmsg.Field, id string) *mailmsg.Message {
+	m := tx.Msg
+	drop := map[int]bool{}
 	for _, i := range authres.Forged(m.Header, id) {
-		forged[i] = true
+		drop[i] = true
 	}
+	subjectDone := false
 	h := make([]mailmsg.Field, 0, len(added)+len(m.Header))
 	h = append(h, added...)
 	for i, f := range m.Header {
-		if !forged[i] {
-			h = append(h, f)
+		if drop[i] || removed(tx, f.Name) {
+			continue
 		}
+		if tx.NewSubject != "" && !subjectDone && strings.EqualFold(f.Name, "Subject") {
+			f = mailmsg.Field{Name: f.Name, Value: " " + tx.NewSubject}
+			subjectDone = true
+		}
+		h = append(h, f)
 	}
 	return &mailmsg.Message{Header: h, Body: m.Body}
+}
+
+func removed(tx *Tx, name string) bool {
+	for _, r := range tx.RemoveFields {
+		if strings.EqualFold(r, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// applyEdits deletes RemoveFields (highest index first, so the numbers
+// of the remaining occurrences do not move) and rewrites the Subject.
+func applyEdits(mod *milter.Modifier, tx *Tx) error {
+	for _, name := range tx.RemoveFields {
+		n := len(tx.Msg.All(name))
+		for i := n; i >= 1; i-- {
+			if err := mod.DeleteHeader(i, name); err != nil {
+				return err
+			}
+		}
+	}
+	if tx.NewSubject == "" {
+		return nil
+	}
+	if len(tx.Msg.All("Subject")) == 0 {
+		return mod.AddHeader("Subject", " "+tx.NewSubject)
+	}
+	return mod.ChangeHeader(1, "Subject", " "+tx.NewSubject)
 }
 
 // unCRLF turns our CRLF folding into the LF folding the milter protocol
