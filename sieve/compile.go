@@ -303,7 +303,7 @@ func (c *Compiler) node(a *astNode, s *Spec) *Node {
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if arg.kind != argTag {
-			v := &Value{Pos: arg.pos, Num: arg.num, Strs: c.decodeStrs(arg.strs), Type: TNumber}
+			v := &Value{Pos: arg.pos, Num: arg.num, Strs: c.decodeStrs(arg.pos, arg.strs), Type: TNumber}
 			if arg.kind == argStrings {
 				v.Type = TString
 				if arg.isList {
@@ -334,7 +334,7 @@ func (c *Compiler) node(a *astNode, s *Spec) *Node {
 				continue
 			}
 			i++
-			v = &Value{Pos: args[i].pos, Type: td.Param, Num: args[i].num, Strs: c.decodeStrs(args[i].strs)}
+			v = &Value{Pos: args[i].pos, Type: td.Param, Num: args[i].num, Strs: c.decodeStrs(args[i].pos, args[i].strs)}
 		}
 		n.Tags[td.Name] = v
 	}
@@ -397,7 +397,12 @@ func (c *Compiler) ConstString(s string) bool {
 	return !c.required["variables"] || !strings.Contains(s, "${")
 }
 
-func (c *Compiler) decodeStrs(ss []string) []string {
+func (c *Compiler) decodeStrs(pos Pos, ss []string) []string {
+	if c.required["variables"] {
+		for _, s := range ss {
+			c.checkNamespaces(pos, s)
+		}
+	}
 	if !c.required["encoded-character"] {
 		return ss
 	}
@@ -406,4 +411,35 @@ func (c *Compiler) decodeStrs(ss []string) []string {
 		out[i] = decodeEncodedChars(s)
 	}
 	return out
+}
+
+// checkNamespaces reports ${ns.name} references to variable namespaces no
+// required extension provides (RFC 5229 section 3).
+func (c *Compiler) checkNamespaces(pos Pos, s string) {
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			return
+		}
+		s = s[i+2:]
+		end := strings.IndexByte(s, '}')
+		if end < 0 {
+			return
+		}
+		ref := s[:end]
+		ns, _, dotted := strings.Cut(ref, ".")
+		if dotted && validVarName(ns) && validVarName(strings.ReplaceAll(ref, ".", "_")) {
+			ns = strings.ToLower(ns)
+			known := (ns == "global" && c.required["include"]) || (ns == "env" && c.required["vnd.dovecot.environment"])
+			for _, x := range c.opts.Extra {
+				for _, n := range x.Namespaces {
+					known = known || (c.required[x.Name] && strings.EqualFold(n, ns))
+				}
+			}
+			if !known {
+				c.Errorf(pos, "unknown variable namespace '%s' in '${%s}'", ns, ref)
+			}
+		}
+		s = s[end+1:]
+	}
 }

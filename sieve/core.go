@@ -31,7 +31,7 @@ func coreSpecs() []*Spec {
 		}},
 		{Name: "allof", IsTest: true, Tests: 2, Eval: evalAllof},
 		{Name: "anyof", IsTest: true, Tests: 2, Eval: evalAnyof},
-		{Name: "exists", IsTest: true, Tags: tags(mimeTags), Args: []ValType{TStringList},
+		{Name: "exists", IsTest: true, Tags: tags(mimeTags[:2]), Args: []ValType{TStringList},
 			Check: checkMIMETags, Eval: evalExists},
 		{Name: "header", IsTest: true, Tags: tags(matchTags, indexTags, mimeTags),
 			Args: []ValType{TStringList, TStringList}, Check: checkHeader, Eval: evalHeader},

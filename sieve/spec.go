@@ -53,6 +53,9 @@ type Spec struct {
 type Extension struct {
 	Name  string
 	Specs []*Spec
+	// Namespaces are variable namespaces (${ns.name}) the extension
+	// provides; they expand to "" unless the runtime knows them.
+	Namespaces []string
 }
 
 // Node is a compiled command or test.

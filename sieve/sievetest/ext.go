@@ -44,7 +44,7 @@ func (s *suite) extension() *sieve.Extension {
 			Run: func(r *sieve.Runtime, n *sieve.Node) error { return nil }},
 	}
 	specs = append(specs, s.moreSpecs()...)
-	return &sieve.Extension{Name: extName, Specs: specs}
+	return &sieve.Extension{Name: extName, Specs: specs, Namespaces: []string{"tst"}}
 }
 
 // moreSpecs are the mailbox, binary, message and result commands and tests.
