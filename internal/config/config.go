@@ -31,6 +31,7 @@ type Config struct {
 	Milter Milter `yaml:"milter"`
 	Policy Policy `yaml:"policy"`
 	Auth   Auth   `yaml:"auth"`
+	LMTP   LMTP   `yaml:"lmtp"`
 
 	// file is the path the config came from ("" for the embedded default).
 	file  string
@@ -296,6 +297,7 @@ func Default() *Config {
 		}},
 		Auth: Auth{Listen: sock("gomilter-auth.sock"), PasswdFile: filepath.Join(etc, "passwd"),
 			FailureDelay: 2 * time.Second, CacheTTL: time.Minute},
+		LMTP: LMTP{Listen: sock("gomilter-lmtp.sock")},
 	}
 }
 

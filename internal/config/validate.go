@@ -58,6 +58,7 @@ func (c *Config) validate() Errors {
 		bad("shutdown_timeout", "must be positive")
 	}
 	c.validateListeners(bad)
+	c.LMTP.check(bad)
 	for _, kl := range []struct {
 		key  string
 		list []string
@@ -101,6 +102,7 @@ func (c *Config) validateListeners(bad func(key, format string, args ...any)) {
 		{"policy.listen", On(c.Policy.Enabled), c.Policy.Listen},
 		{"auth.listen", On(c.Auth.Enabled), c.Auth.Listen},
 	}
+	uses = append(uses, use{"lmtp.listen", c.LMTP.Enabled, c.LMTP.Listen})
 	if !c.Auth.UserdbListen.IsZero() {
 		uses = append(uses, use{"auth.userdb_listen", On(c.Auth.Enabled), c.Auth.UserdbListen})
 	}
