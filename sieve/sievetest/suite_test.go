@@ -88,7 +88,7 @@ func TestPigeonholeSuite(t *testing.T) {
 	}
 	sort.Strings(files)
 	areas := map[string]*tally{}
-	var total tally
+	var total, scoped tally
 	seen := map[string]bool{}
 	for _, f := range files {
 		rel, _ := filepath.Rel(root, f)
@@ -104,6 +104,13 @@ func TestPigeonholeSuite(t *testing.T) {
 		for _, o := range outcomes {
 			key := rel + ": " + o.Name
 			seen[key] = true
+			if inScope(rel) {
+				if o.Passed {
+					scoped.pass++
+				} else {
+					scoped.fail++
+				}
+			}
 			if o.Passed {
 				areas[a].pass++
 				total.pass++
@@ -133,6 +140,7 @@ func TestPigeonholeSuite(t *testing.T) {
 		t.Logf("%-22s %d passed, %d failed", n, areas[n].pass, areas[n].fail)
 	}
 	t.Logf("TOTAL: %d passed, %d failed", total.pass, total.fail)
+	t.Logf("in scope (the extensions of issue 7): %d passed, %d failed (all listed in knownFailures)", scoped.pass, scoped.fail)
 	fmt.Printf("pigeonhole suite: %d passed, %d failed\n", total.pass, total.fail)
 }
 
