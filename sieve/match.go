@@ -141,6 +141,9 @@ func (r *Runtime) matchOne(n *Node, v, rawKey string) (bool, error) {
 		return relate(m.rel, compare(m.comp, v, k)), nil
 	case "matches":
 		want := r.wantMatchVars() && !m.noVars
+		if globTooBig(k, v) {
+			return false, r.errorf(n.Pos, ":matches pattern with many wildcards on a %d-byte value is too costly", len(v))
+		}
 		caps, ok := globMatch(k, v, m.comp == "i;ascii-casemap", want)
 		if ok && want {
 			r.matchVals = append([]string{v}, caps...)
@@ -311,6 +314,16 @@ func globMatch(pattern, s string, fold bool, capture bool) ([]string, bool) {
 		return nil, false
 	}
 	return g.caps, true
+}
+
+// maxGlobMemo bounds the failure memo of one :matches (bits): 64 Mbit =
+// 8 MiB, e.g. 60 wildcards on a 1 MiB body.
+const maxGlobMemo = 1 << 26
+
+// globTooBig reports whether matching needs a larger memo than allowed.
+func globTooBig(pattern, s string) bool {
+	stars := strings.Count(pattern, "*") + strings.Count(pattern, "?")
+	return stars > 1 && (len(pattern)+1)*(len(s)+1) > maxGlobMemo
 }
 
 type globber struct {

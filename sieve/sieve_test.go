@@ -299,3 +299,13 @@ func TestCharsets(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchesMemoryBound(t *testing.T) {
+	big := strings.Repeat("x", 2<<20)
+	if !globTooBig(strings.Repeat("*a", 20), big) {
+		t.Error("40-wildcard pattern on 2 MiB not refused")
+	}
+	if globTooBig("*spam*", big) {
+		t.Error("a short pattern on a large body must stay allowed")
+	}
+}
