@@ -112,6 +112,9 @@ func (r *Runtime) matchValues(n *Node, values []string, keys []string) (bool, er
 		}
 		return false, nil
 	}
+	if m.typ == "contains" && m.comp == "i;ascii-casemap" {
+		return r.containsFold(values, keys)
+	}
 	for _, v := range values {
 		for _, k := range keys {
 			ok, err := r.matchOne(n, v, k)
@@ -151,6 +154,27 @@ func (r *Runtime) matchOne(n *Node, v, rawKey string) (bool, error) {
 		return ok, nil
 	case "regex":
 		return r.regexMatch(n, rawKey, k, v)
+	}
+	return false, nil
+}
+
+// containsFold is :contains under i;ascii-casemap with each value lowered
+// once, not once per key (bodies can be large).
+func (r *Runtime) containsFold(values, keys []string) (bool, error) {
+	lk := make([]string, len(keys))
+	for i, k := range keys {
+		lk[i] = asciiLower(r.expand(k))
+	}
+	for _, v := range values {
+		lv := asciiLower(v)
+		for _, k := range lk {
+			if err := r.step(); err != nil {
+				return false, err
+			}
+			if strings.Contains(lv, k) {
+				return true, nil
+			}
+		}
 	}
 	return false, nil
 }
