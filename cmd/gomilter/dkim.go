@@ -29,15 +29,12 @@ func runDKIM(args []string, stdout, stderr io.Writer) int {
 			return runDKIMSign(args[1:], stdout, stderr)
 		case "verify":
 			return runDKIMVerify(args[1:], stdout, stderr)
-		case "milter":
-			return runDKIMMilter(args[1:], stdout, stderr)
 		}
 	}
 	fmt.Fprintln(stderr, "usage: gomilter dkim keygen -d DOMAIN -s SELECTOR [-t rsa|ed25519] [-b BITS] [-dir DIR]")
 	fmt.Fprintln(stderr, "       gomilter dkim check -d DOMAIN -s SELECTOR [-key FILE] [-config FILE] [-dns HOST:PORT]")
 	fmt.Fprintln(stderr, "       gomilter dkim sign -conf opendkim.conf -out DIR FILE...")
 	fmt.Fprintln(stderr, "       gomilter dkim verify [-conf opendkim.conf] [-config FILE] [-dns HOST:PORT] FILE...")
-	fmt.Fprintln(stderr, "       gomilter dkim milter [-conf opendkim.conf] [-listen unix:PATH|inet:HOST:PORT] (DKIM-only milter)")
 	return 2
 }
 

@@ -54,10 +54,7 @@ func buildDKIM(c *config.Config, e *env) (*mailfilter.DKIM, error) {
 		metrics = m
 	}
 	if opts.Mode&dkim.ModeVerify != 0 {
-		d.Verifier = dkim.NewVerifier(opts.Resolver, dkim.VerifyOptions{
-			MinimumKeyBits: opts.MinimumKeyBits, MaxSignatures: opts.MaxSignaturesToVerify,
-			AllowSHA1: opts.AllowSHA1, Metrics: metrics,
-		})
+		d.Verifier = dkim.NewVerifier(opts.Resolver, opts.VerifyOptions(metrics))
 	}
 	return d, nil
 }

@@ -4,9 +4,9 @@
 # "gomilter bench milter" at 1, 8 and 32 concurrent connections.
 #
 # usage (as root, from the repository root): contrib/bench/dkim.sh [N]
-# Three daemons read the same opendkim.conf: OpenDKIM, "gomilter dkim
-# milter" (DKIM only) and "gomilter serve -only milter" (the pipeline with
-# milter.dkim.opendkim_conf, SPF/ARC/DMARC off so the work is the same).
+# Both daemons read the same opendkim.conf: OpenDKIM, and "gomilter serve
+# -only milter" (milter.dkim.opendkim_conf, SPF/ARC/DMARC off so the work
+# is the same).
 #   N      messages per run (default 2000)
 #   CORPUS message directory (default ../shared/testsuites/corpus/train/easy-ham-1)
 #
@@ -80,15 +80,8 @@ wait_socket "$WORK/opendkim.sock"
 run_all opendkim "$WORK/opendkim.sock" "$OD"
 kill "$OD"
 
-# gomilter reads the same opendkim.conf: "gomilter dkim milter" is the
-# DKIM-only milter (what OpenDKIM does, nothing more), on its own socket.
-$GM dkim milter -conf "$WORK/opendkim.conf" -listen "unix:$WORK/gomilter.sock" 2>"$WORK/gomilter.log" &
-GMP=$!
-PIDS="$PIDS $GMP"
-wait_socket "$WORK/gomilter.sock"
-run_all gomilter "$WORK/gomilter.sock" "$GMP"
-kill "$GMP"
-
+# gomilter reads the same opendkim.conf through its milter pipeline, with
+# SPF/ARC/DMARC off so both daemons do the same job.
 cat >"$WORK/gomilter.yaml" <<CONF
 state_dir: $WORK/state
 http:
@@ -113,4 +106,4 @@ $GM serve -only milter -config "$WORK/gomilter.yaml" 2>"$WORK/serve.log" &
 GSP=$!
 PIDS="$PIDS $GSP"
 wait_socket "$WORK/serve.sock"
-run_all "gomilter-serve" "$WORK/serve.sock" "$GSP"
+run_all gomilter "$WORK/serve.sock" "$GSP"

@@ -28,7 +28,7 @@ var (
 func (*DKIM) Name() string { return "dkim" }
 
 func (d *DKIM) signing(tx *Tx) []dkim.SignRequest {
-	if d.Signer == nil {
+	if d.Signer == nil || d.Opts.IsPeer(&tx.Env) {
 		return nil
 	}
 	return d.Signer.ShouldSign(&tx.Env, tx.Msg)
@@ -37,7 +37,8 @@ func (d *DKIM) signing(tx *Tx) []dkim.SignRequest {
 // Check verifies every signature and records dkim= results, then applies
 // the On-* action the results call for (accept unless configured).
 func (d *DKIM) Check(ctx context.Context, tx *Tx) error {
-	if d.Verifier == nil || len(d.signing(tx)) > 0 {
+	// PeerList clients are skipped entirely, as OpenDKIM does.
+	if d.Verifier == nil || d.Opts.IsPeer(&tx.Env) || len(d.signing(tx)) > 0 {
 		return nil
 	}
 	results := d.Verifier.Verify(ctx, tx.Msg)
@@ -48,6 +49,7 @@ func (d *DKIM) Check(ctx context.Context, tx *Tx) error {
 			Props: []authres.Prop{
 				{Type: "header", Name: "d", Value: r.Domain},
 				{Type: "header", Name: "i", Value: r.Identity},
+				{Type: "header", Name: "a", Value: r.Algorithm},
 				{Type: "header", Name: "s", Value: r.Selector},
 				{Type: "header", Name: "b", Value: r.HeaderB()},
 			},
