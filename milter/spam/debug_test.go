@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -31,4 +32,27 @@ func TestDebugMessage(t *testing.T) {
 	}
 	res := e.CheckBytes(context.Background(), nil, raw)
 	fmt.Println(res.Score, res.Rules)
+}
+
+// TestDebugUnparseable lists Received lines we cannot parse in messages
+// SA parsed fine (developer aid; set SPAM_DEBUG_RCVD=1).
+func TestDebugUnparseable(t *testing.T) {
+	if os.Getenv("SPAM_DEBUG_RCVD") == "" {
+		t.Skip("set SPAM_DEBUG_RCVD")
+	}
+	dir := corpusDir(t)
+	for _, row := range readRef(t, dir+"/sa-results-rules-train.tsv") {
+		if row.rules["UNPARSEABLE_RELAY"] {
+			continue
+		}
+		raw, _ := os.ReadFile(dir + "/train/" + row.group + "/" + row.file)
+		for _, h := range parseHeaderBlock(normalizeNL(raw[:max(0, len(raw))])) {
+			if h.name != "Received" {
+				continue
+			}
+			if r, skip := parseReceived(h.raw); r == nil && !skip {
+				fmt.Println(row.file, strings.Join(strings.Fields(h.raw), " "))
+			}
+		}
+	}
 }

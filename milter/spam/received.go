@@ -78,6 +78,7 @@ var rcvdFormats = []rcvdFormat{
 	rf(`^(\S+) \((?:HELO|EHLO) ([^)]*)\) \((?:(\S*)@)?\[?(IP)\]?\).* by (\S+) `, true, "rdns", "helo", "ident", "ip", "by"),
 	rf(`^(\S+) \((?:(\S*)@)?\[?(IP)\]?\).* by (\S+) `, true, "rdnshelo", "ident", "ip", "by"),
 	rf(`^(\S+) \((\S+) \[(IP)\]\) by (\S+) with `, true, "helo", "rdns", "ip", "by"),
+	rf(`^(\S+) \((?:HELO|EHLO) (\S*)\) \((?:(\S+)@)?(IP).*?\) by (\S+) with `, true, "rdns", "helo", "ident", "ip", "by"),
 	rf(`^\[(IP)\] \((?:account \S+ )?(?:HELO|EHLO) (\S*)\) by (\S+) \(`, false, "ip", "helo", "by"),
 	rf(`^\(\[(IP)\]\) by (\S+) with `, false, "ip", "by"),
 	rf(`^([^\d]\S+) \((IP)\) by (\S+) `, false, "helo", "ip", "by"),
@@ -103,6 +104,11 @@ var (
 	rcvdAnyIP    = regexp.MustCompile(`\[(` + ipAddr + `)\]`)
 	rcvdLocal    = regexp.MustCompile(`^\S+ (?:by \S+ (?:with|via|for|\()|(?:(?:with|via|for) \S+|\(unverified\)) by\b)`)
 	rcvdLocalhst = regexp.MustCompile(`^\S+ \((?:\S+@)?(?:localhost|127\.0\.0\.1)\) `)
+	parenLocal   = regexp.MustCompile(`^\S+@localhost\) by \S+ `)
+	parenJqueue  = regexp.MustCompile(`^[^\s@]+@[^)]+\) by \S+\(jqueuemail\) id [^\s;]+`)
+	parenNAVGW   = regexp.MustCompile(`^(\S*) \[(` + ipAddr + `)\]\) by (\S+) \(NAVGW .*?\) with `)
+	squirrel     = regexp.MustCompile(`(` + ipAddr + `)\b[^.-].{9,79}by (\S+) with HTTP`)
+	rcvdSkipMisc = regexp.MustCompile(`^localhost \(localhost \[\[UNIX: localhost\]\]\) by |^mail pickup service by \S+ with Microsoft SMTPSVC$|^\S+ \(\S+\) by \S+ \(Content Technologies |\(LSMTP for|^\S+@\S+ by \S+ |^\S+ by \S+ \(.{0,100}\) with qmail-scanner|^Unknown/Local \(|^\S+ \S+ by \S+ with local-e?smtp |^\S+ \(\S+@\S+ \[(?:localhost|127\.0\.0\.1)\]\) |^\S+ id \S+$|^\S+ (?:(?:with|via|for) \S+|\(unverified\)) by\b`)
 	rcvdStrip    = regexp.MustCompile(`[\s\x00#\[\]()<>|]`)
 )
 
@@ -153,6 +159,13 @@ func parseReceived(line string) (r *relay, skip bool) {
 		r.envfrom = m[1]
 	}
 	if strings.HasPrefix(s, "(") {
+		rest := s[len("(from "):]
+		if parenLocal.MatchString(rest) || parenJqueue.MatchString(rest) {
+			return nil, true
+		}
+		if mm := parenNAVGW.FindStringSubmatch(rest); mm != nil {
+			r.helo, r.ip, r.by = mm[1], mm[2], mm[3]
+		}
 		return finishRelay(r, false, s)
 	}
 	if strings.Contains(body, "with POP3") || strings.Contains(body, "with IMAP") {
@@ -160,6 +173,12 @@ func parseReceived(line string) (r *relay, skip bool) {
 	}
 	if strings.Contains(body, "Exim") && regexp.MustCompile(`\bwith local(?:-\S+)? `).MatchString(body) {
 		return nil, true
+	}
+	if strings.Contains(body, " (SquirrelMail authenticated user ") || strings.Contains(body, " (NaSMail authenticated user ") {
+		if mm := squirrel.FindStringSubmatch(body); mm != nil {
+			r.ip, r.by = mm[1], mm[2]
+			return finishRelay(r, false, s)
+		}
 	}
 	for _, f := range rcvdFormats {
 		if f.guard != nil && !f.guard.MatchString(body) {
@@ -208,7 +227,7 @@ func parseReceived(line string) (r *relay, skip bool) {
 		}
 		return finishRelay(r, dns, s)
 	}
-	if rcvdLocal.MatchString(body) || rcvdLocalhst.MatchString(body) {
+	if rcvdLocal.MatchString(body) || rcvdLocalhst.MatchString(body) || rcvdSkipMisc.MatchString(body) {
 		return nil, true
 	}
 	if r.helo == "" {
