@@ -11,7 +11,7 @@ run:
 build:
 	$(GO) build -o gomilter ./cmd/gomilter
 
-test: vet fmt-check unit fuzz-smoke
+test: vet fmt-check fuzz-smoke unit
 
 vet:
 	$(GO) vet ./...
