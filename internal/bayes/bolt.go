@@ -1,0 +1,207 @@
+package bayes
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// BoltStore is a Store in one bbolt file: the default for a single host.
+// Each user has a bucket "u/<user>" holding the token counts ("t": 5-byte
+// hash -> spam and ham uint32), the learned message ids ("s": id -> 's' or
+// 'h') and the class totals ("m").
+type BoltStore struct {
+	db *bolt.DB
+}
+
+// BoltOptions tune OpenBolt.
+type BoltOptions struct {
+	// Timeout waits this long for the file lock another process holds
+	// (default 5s).
+	Timeout time.Duration
+	// NoSync skips fsync per transaction: much faster bulk learning, at the
+	// risk of losing the last updates on a crash. Call Sync at the end.
+	NoSync bool
+	// ReadOnly opens the file for scoring only.
+	ReadOnly bool
+}
+
+var (
+	bktTokens = []byte("t")
+	bktSeen   = []byte("s")
+	bktMeta   = []byte("m")
+	keyNSpam  = []byte("nspam")
+	keyNHam   = []byte("nham")
+)
+
+// OpenBolt opens or creates the database file at path (mode 0600).
+func OpenBolt(path string, opts BoltOptions) (*BoltStore, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("bayes: open %s: %w", path, err)
+	}
+	return &BoltStore{db: db}, nil
+}
+
+func userBucket(user string) []byte { return []byte("u/" + user) }
+
+// Sync flushes the file to disk (needed after learning with NoSync).
+func (b *BoltStore) Sync() error { return b.db.Sync() }
+
+// Close implements Store.
+func (b *BoltStore) Close() error { return b.db.Close() }
+
+// Totals implements Store.
+func (b *BoltStore) Totals(ctx context.Context, user string) (nspam, nham uint64, err error) {
+	err = b.db.View(func(tx *bolt.Tx) error {
+		ub := tx.Bucket(userBucket(user))
+		if ub == nil {
+			return nil
+		}
+		nspam, nham = readTotals(ub.Bucket(bktMeta))
+		return nil
+	})
+	return nspam, nham, err
+}
+
+// Tokens implements Store.
+func (b *BoltStore) Tokens(ctx context.Context, user string, toks []Hash) ([]Counts, error) {
+	out := make([]Counts, len(toks))
+	err := b.db.View(func(tx *bolt.Tx) error {
+		ub := tx.Bucket(userBucket(user))
+		if ub == nil {
+			return nil
+		}
+		tb := ub.Bucket(bktTokens)
+		for i, t := range toks {
+			out[i] = decodeCounts(tb.Get(t[:]))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Learn implements Store.
+func (b *BoltStore) Learn(ctx context.Context, user, msgID string, toks []Hash, spam bool) (learned bool, err error) {
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		ub, err := ensureUser(tx, user)
+		if err != nil {
+			return err
+		}
+		want := classOf(spam)
+		old := ub.Bucket(bktSeen).Get([]byte(msgID))
+		if len(old) == 1 && old[0] == want {
+			return nil
+		}
+		if len(old) == 1 {
+			if err := boltApply(ub, toks, old[0] == classSpam, -1); err != nil {
+				return err
+			}
+		}
+		if err := boltApply(ub, toks, spam, +1); err != nil {
+			return err
+		}
+		learned = true
+		return ub.Bucket(bktSeen).Put([]byte(msgID), []byte{want})
+	})
+	return learned, err
+}
+
+// Forget implements Store.
+func (b *BoltStore) Forget(ctx context.Context, user, msgID string, toks []Hash) (forgot bool, err error) {
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		ub := tx.Bucket(userBucket(user))
+		if ub == nil {
+			return nil
+		}
+		old := ub.Bucket(bktSeen).Get([]byte(msgID))
+		if len(old) != 1 {
+			return nil
+		}
+		if err := boltApply(ub, toks, old[0] == classSpam, -1); err != nil {
+			return err
+		}
+		forgot = true
+		return ub.Bucket(bktSeen).Delete([]byte(msgID))
+	})
+	return forgot, err
+}
+
+func ensureUser(tx *bolt.Tx, user string) (*bolt.Bucket, error) {
+	ub, err := tx.CreateBucketIfNotExists(userBucket(user))
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range [][]byte{bktTokens, bktSeen, bktMeta} {
+		if _, err := ub.CreateBucketIfNotExists(name); err != nil {
+			return nil, err
+		}
+	}
+	return ub, nil
+}
+
+// boltApply adds delta to the class total and to each token's count;
+// tokens that drop to zero in both classes are deleted.
+func boltApply(ub *bolt.Bucket, toks []Hash, spam bool, delta int) error {
+	meta, tb := ub.Bucket(bktMeta), ub.Bucket(bktTokens)
+	if meta == nil || tb == nil {
+		return errors.New("corrupt user bucket")
+	}
+	key := keyNHam
+	if spam {
+		key = keyNSpam
+	}
+	var buf [8]byte
+	binary.BigEndian.PutUint64(buf[:], addClamp64(readU64(meta.Get(key)), delta))
+	if err := meta.Put(key, buf[:]); err != nil {
+		return err
+	}
+	for _, t := range toks {
+		c := addCount(decodeCounts(tb.Get(t[:])), spam, delta)
+		var err error
+		if c == (Counts{}) {
+			err = tb.Delete(t[:])
+		} else {
+			err = tb.Put(t[:], encodeCounts(c))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readTotals(meta *bolt.Bucket) (uint64, uint64) {
+	if meta == nil {
+		return 0, 0
+	}
+	return readU64(meta.Get(keyNSpam)), readU64(meta.Get(keyNHam))
+}
+
+func readU64(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+func encodeCounts(c Counts) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint32(b, c.Spam)
+	binary.BigEndian.PutUint32(b[4:], c.Ham)
+	return b
+}
+
+func decodeCounts(b []byte) Counts {
+	if len(b) != 8 {
+		return Counts{}
+	}
+	return Counts{binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:])}
+}

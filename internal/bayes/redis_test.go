@@ -1,0 +1,33 @@
+package bayes
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/gomilter/gomilter/internal/testenv"
+	"github.com/redis/go-redis/v9"
+)
+
+func TestRedisStore(t *testing.T) {
+	testenv.Service(t, "127.0.0.1:6379")
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer client.Close()
+	prefix := fmt.Sprintf("gomilter-test:bayes:%d:", os.Getpid())
+	t.Cleanup(func() {
+		keys, _ := client.Keys(ctx, prefix+"*").Result()
+		if len(keys) > 0 {
+			client.Del(ctx, keys...)
+		}
+	})
+	st := NewRedisStore(client, prefix)
+	testLearnSemantics(t, st)
+	if err := st.DeleteUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if ns, nh, err := st.Totals(ctx, "alice"); err != nil || ns != 0 || nh != 0 {
+		t.Errorf("after DeleteUser Totals = %d, %d, %v", ns, nh, err)
+	}
+}
