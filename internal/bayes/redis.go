@@ -38,7 +38,7 @@ func (r *RedisStore) keys(user string) []string {
 }
 
 // learnScript moves or adds one message's counts atomically. KEYS: seen,
-// ts, th, meta. ARGV: message id, class ('s'/'h' to learn, ” to forget),
+// ts, th, meta. ARGV: message id, class ('s' or 'h' to learn, empty to forget),
 // then the tokens.
 var learnScript = redis.NewScript(`
 local old = redis.call('HGET', KEYS[1], ARGV[1])
