@@ -1,6 +1,7 @@
 package mailfilter
 
 import (
+	"bytes"
 	"crypto"
 	"fmt"
 	"net"
@@ -53,6 +54,10 @@ func newDKIMWorld(t *testing.T) *dkimWorld {
 
 // conf writes an opendkim.conf; the same file drives OpenDKIM and gomilter.
 func (w *dkimWorld) conf(t *testing.T, name, mode, signingTable, authservID string) string {
+	return w.confInternal(t, name, mode, signingTable, authservID, "127.0.0.1")
+}
+
+func (w *dkimWorld) confInternal(t *testing.T, name, mode, signingTable, authservID, internal string) string {
 	t.Helper()
 	os.WriteFile(filepath.Join(w.dir, name+".keys"), []byte(fmt.Sprintf(
 		"rsa example.com:rsa:%[1]s/rsa.private\ned example.com:ed:%[1]s/ed.private\nodk example.com:odk:%[1]s/odk.private\n", w.dir)), 0o600)
@@ -68,13 +73,13 @@ SigningTable refile:%[1]s/%[3]s.sign
 MultipleSignatures yes
 TestPublicKeys %[1]s/pubkeys
 Canonicalization relaxed/relaxed
-InternalHosts 127.0.0.1
+InternalHosts %[5]s
 AuthservID %[4]s
 AlwaysAddARHeader yes
 UMask 000
 RequireSafeKeys no
 OversignHeaders From
-`, w.dir, mode, name, authservID)
+`, w.dir, mode, name, authservID, internal)
 	path := filepath.Join(w.dir, name+".conf")
 	os.WriteFile(path, []byte(conf), 0o600)
 	return path
@@ -253,4 +258,41 @@ func dnsResolver(t *testing.T, addr string) *dns.Resolver {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestRealPostfixDKIMSignsLocalSubmission: mail that Postfix's pickup
+// hands to non_smtpd_milters (sendmail, PHP mail()) is signed even when
+// 127.0.0.1 is not an InternalHost, while the same mail over SMTP from
+// 127.0.0.1 is only verified.
+func TestRealPostfixDKIMSignsLocalSubmission(t *testing.T) {
+	w := newDKIMWorld(t)
+	conf := w.confInternal(t, "local", "sv", "*@example.com rsa\n", "gomilter.local", "192.0.2.1")
+	sock := "unix:" + gomilterDKIM(t, w, conf, "gomilter.local")
+	pf := postfixtest.Start(t, postfixtest.Options{MainCF: map[string]string{
+		"smtpd_milters":         sock,
+		"non_smtpd_milters":     sock,
+		"milter_default_action": "reject",
+	}})
+	msg := []byte("From: user@example.com\r\nTo: rcpt@example.org\r\nSubject: local\r\n\r\nhello\r\n")
+	if err := pf.Send(t, "user@example.com", []string{"rcpt@example.org"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := pf.Sendmail(t, "user@example.com", []string{"rcpt@example.org"}, bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n"))); err != nil {
+		t.Fatal(err)
+	}
+	got := pf.Sink().WaitMessages(t, 2, 30*time.Second)
+	signed := 0
+	for _, m := range got {
+		viaPickup := strings.Contains(string(m.Data), "by mx.test.example (Postfix, from userid")
+		has := strings.Contains(string(m.Data), "DKIM-Signature:")
+		if viaPickup != has {
+			t.Errorf("pickup=%v but signed=%v:\n%s", viaPickup, has, m.Data)
+		}
+		if has {
+			signed++
+		}
+	}
+	if signed != 1 {
+		t.Errorf("%d of 2 messages signed, want exactly the sendmail one", signed)
+	}
 }
