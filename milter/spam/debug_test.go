@@ -56,3 +56,19 @@ func TestDebugUnparseable(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugRules prints which of SPAM_DEBUG_RULES hit for SPAM_DEBUG_FILE.
+func TestDebugRules(t *testing.T) {
+	f := os.Getenv("SPAM_DEBUG_FILE")
+	if f == "" || os.Getenv("SPAM_DEBUG_RULES") == "" {
+		t.Skip("set SPAM_DEBUG_FILE and SPAM_DEBUG_RULES")
+	}
+	e := systemEngine(t)
+	raw, _ := os.ReadFile(f)
+	m := newMsgState(e, nil, raw)
+	e.runRules(m)
+	for _, r := range strings.Split(os.Getenv("SPAM_DEBUG_RULES"), ",") {
+		_, active := e.conf.Rules[r]
+		fmt.Printf("%s = %v (defined %v)\n", r, m.hits[r], active)
+	}
+}

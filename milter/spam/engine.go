@@ -137,10 +137,15 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 }
 
 // runnable applies SA's rule selection: a zero score in the active set
-// disables a rule; net and learn rules need their score-set bit.
+// disables a rule; net and learn eval rules need their score-set bit
+// (SA checks tflags only when running eval tests, so net-flagged metas
+// and regex rules still run).
 func (e *Engine) runnable(r *Rule) bool {
 	if r.Score[e.set] == 0 {
 		return false
+	}
+	if r.Eval == nil {
+		return true
 	}
 	if _, ok := r.TFlags["net"]; ok && e.set&1 == 0 {
 		return false
