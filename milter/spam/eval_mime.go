@@ -120,7 +120,7 @@ func (m *msgState) mimeStats() *mimeStats {
 					}
 				}
 			}
-			if p.ctype == "text/plain" && (p.charset == "" || charset == "us-ascii") && illegalText.Match(ln) {
+			if p.ctype == "text/plain" && (p.charset == "" || charset == "us-ascii") && hasIllegalByte(ln) {
 				s.asciiIllegal++
 			}
 		}
@@ -216,4 +216,15 @@ func atof(s string) float64 {
 		return 0
 	}
 	return v
+}
+
+// hasIllegalByte reports NUL, CR or 8-bit bytes (checked bytewise: a Go
+// regexp would see invalid UTF-8 as U+FFFD).
+func hasIllegalByte(b []byte) bool {
+	for _, c := range b {
+		if c == 0 || c == '\r' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
 }

@@ -245,6 +245,14 @@ func (m *msgState) envelopeFrom() string {
 	if last != nil && strings.Index(last.envfrom, "@") > 0 {
 		return last.envfrom
 	}
+	// X-Sender plus a fetchmail hop means the envelope was lost.
+	if xs := m.headerValues("X-Sender", []string{"first", "addr"}); len(xs) > 0 && strings.Contains(xs[0], "@") {
+		for _, r := range m.headerValues("Received", nil) {
+			if strings.Contains(r, "(fetchmail") {
+				return ""
+			}
+		}
+	}
 	// A header below a Received line was added before the last hop and
 	// cannot be trusted as the envelope sender.
 	seenRcvd := false
