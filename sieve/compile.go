@@ -1,7 +1,6 @@
 package sieve
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -51,14 +50,17 @@ func compile(src []byte, o *Options, name, id string, stack map[string]*Script, 
 		return nil, &CompileError{Errors: []*Error{{Pos: Pos{1, 1}, Script: name,
 			Msg: fmt.Sprintf("script is too large (max %d bytes)", o.MaxScriptSize)}}}
 	}
-	ast, err := parse(string(src), o.MaxNesting)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
+	ast, perrs := parse(string(src), o.MaxNesting)
+	if perrs != nil {
+		for _, e := range perrs {
 			e.Script = name
 		}
 		// Like Pigeonhole, a failed parse ends with a summary error.
-		return nil, &CompileError{Errors: []*Error{e, {Pos: e.Pos, Script: name, Msg: "parse failed"}}}
+		last := Pos{1, 1}
+		if len(perrs) > 0 {
+			last = perrs[len(perrs)-1].Pos
+		}
+		return nil, &CompileError{Errors: append(perrs, &Error{Pos: last, Script: name, Msg: "parse failed"})}
 	}
 	c := &Compiler{opts: o, reg: newRegistry(o), required: map[string]bool{}, name: name,
 		stack: stack, depth: depth, count: count, reported: map[string]bool{}}

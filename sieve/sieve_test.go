@@ -80,11 +80,11 @@ func TestCompileErrors(t *testing.T) {
 		src, want string
 		line, col int
 	}{
-		{"keep", "expected ';'", 1, 5},
+		{"keep", "expected end of command ';'", 1, 5},
 		{"\n  frobnicate;", "unknown command 'frobnicate'", 2, 3},
 		{`fileinto "x";`, "unknown command 'fileinto'", 1, 1},
 		{`require "nosuch";`, "unknown Sieve capability", 1, 1},
-		{"if true {\n keep;\n", "expected '}'", 3, 1},
+		{"if true {\n keep;\n", "expected end of compound block '}'", 3, 1},
 		{`if header :bogus "a" "b" {}`, "unknown tagged argument ':bogus'", 1, 11},
 		{`if size 10 {}`, "requires either the :under or the :over", 1, 4},
 		{`if header "a" {}`, "expects 2 positional arguments", 1, 4},
