@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/gomilter/gomilter/internal/bayes"
+	"github.com/redis/go-redis/v9"
+)
+
+// "spam-learn" is a top-level subcommand because cmd/gomilter/spam.go (owned
+// by the rule-engine work) has no hook for more "spam" actions.
+func init() {
+	register("spam-learn", "train the Bayes database like sa-learn (spam-learn --spam|--ham|--forget [-store F|-redis ADDR] [-user U] FILE|DIR...)", runSpamLearn)
+}
+
+// DefaultBayesStore is where spam-learn keeps the bbolt database by default.
+const DefaultBayesStore = "/var/lib/gomilter/bayes.db"
+
+type learnFlags struct {
+	spam, ham, forget bool
+	store, redisAddr  string
+	redisPrefix, user string
+}
+
+func runSpamLearn(args []string, stdout, stderr io.Writer) int {
+	var lf learnFlags
+	fs := flag.NewFlagSet("spam-learn", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&lf.spam, "spam", false, "learn the messages as spam")
+	fs.BoolVar(&lf.ham, "ham", false, "learn the messages as ham")
+	fs.BoolVar(&lf.forget, "forget", false, "forget the messages")
+	fs.StringVar(&lf.store, "store", DefaultBayesStore, "bbolt database file")
+	fs.StringVar(&lf.redisAddr, "redis", "", "Redis host:port (instead of -store)")
+	fs.StringVar(&lf.redisPrefix, "redis-prefix", bayes.DefaultRedisPrefix, "Redis key prefix")
+	fs.StringVar(&lf.user, "user", "", "per-user database (default: the global one)")
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return 2
+	}
+	if n := btoi(lf.spam) + btoi(lf.ham) + btoi(lf.forget); n != 1 || len(paths) == 0 {
+		fmt.Fprintln(stderr, "usage: gomilter spam-learn --spam|--ham|--forget [-store FILE|-redis ADDR] [-user U] FILE|DIR|MAILDIR...")
+		return 2
+	}
+	st, closeStore, err := openLearnStore(lf)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
+		return 1
+	}
+	defer closeStore()
+	c, err := bayes.New(bayes.Options{Store: st})
+	if err != nil {
+		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
+		return 1
+	}
+	learned, examined, err := learnPaths(context.Background(), c, lf, paths, stderr)
+	fmt.Fprintf(stdout, "Learned tokens from %d message(s) (%d message(s) examined)\n", learned, examined)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
+		return 1
+	}
+	return 0
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// openLearnStore opens the bbolt file (without fsync per message; synced
+// once at the end) or connects to Redis.
+func openLearnStore(lf learnFlags) (bayes.Store, func(), error) {
+	if lf.redisAddr != "" {
+		client := redis.NewClient(&redis.Options{Addr: lf.redisAddr})
+		if err := client.Ping(context.Background()).Err(); err != nil {
+			client.Close()
+			return nil, nil, fmt.Errorf("redis %s: %w", lf.redisAddr, err)
+		}
+		return bayes.NewRedisStore(client, lf.redisPrefix), func() { client.Close() }, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(lf.store), 0o750); err != nil {
+		return nil, nil, err
+	}
+	b, err := bayes.OpenBolt(lf.store, bayes.BoltOptions{NoSync: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, func() { b.Sync(); b.Close() }, nil
+}
+
+// learnPaths learns every message file under paths. Unreadable files are
+// reported and skipped; the first store error stops the run.
+func learnPaths(ctx context.Context, c *bayes.Classifier, lf learnFlags, paths []string, stderr io.Writer) (learned, examined int, err error) {
+	files, err := messageFiles(paths)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, f := range files {
+		raw, rerr := os.ReadFile(f)
+		if rerr != nil {
+			fmt.Fprintln(stderr, "gomilter spam-learn:", rerr)
+			continue
+		}
+		examined++
+		msg := bayes.ParseMessage(raw)
+		var ok bool
+		if lf.forget {
+			ok, err = c.Forget(ctx, msg, lf.user)
+		} else {
+			ok, err = c.Learn(ctx, msg, lf.spam, lf.user)
+		}
+		if err != nil {
+			return learned, examined, fmt.Errorf("%s: %w", f, err)
+		}
+		learned += btoi(ok)
+	}
+	return learned, examined, nil
+}
+
+// messageFiles lists regular files in name order, walking directories; a
+// Maildir's tmp/ (messages being delivered) and dot files are skipped.
+func messageFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		var sub []string
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if d.IsDir() && path != p && (name == "tmp" || name[0] == '.') {
+				return filepath.SkipDir
+			}
+			if d.Type().IsRegular() && name[0] != '.' {
+				sub = append(sub, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(sub)
+		out = append(out, sub...)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no message files found")
+	}
+	return out, nil
+}
