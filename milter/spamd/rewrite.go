@@ -3,6 +3,8 @@ package spamd
 import (
 	"bytes"
 	"strings"
+
+	"github.com/gomilter/gomilter/internal/mailmsg"
 )
 
 // rewritten is the message PROCESS returns: the Scorer's own rewrite, or
@@ -59,4 +61,43 @@ func headerEnd(raw []byte) (int, int) {
 func headerBlock(msg []byte) []byte {
 	end, sep := headerEnd(msg)
 	return msg[:end+sep]
+}
+
+// Rewrite returns raw with the header fields named in remove deleted
+// (case-insensitively, folded lines included), the Subject value replaced
+// when subject is not "", and add appended to the header block. A Scorer
+// uses it to fill Verdict.Rewritten when the engine asks for more than
+// added fields. Line ends follow the message's own style.
+func Rewrite(raw []byte, add []mailmsg.Field, remove []string, subject string) []byte {
+	end, sep := headerEnd(raw)
+	var kept bytes.Buffer
+	skipping := false
+	for _, line := range bytes.SplitAfter(raw[:end], []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if !skipping {
+				kept.Write(line)
+			}
+			continue
+		}
+		name, _, _ := bytes.Cut(line, []byte(":"))
+		skipping = false
+		for _, r := range remove {
+			skipping = skipping || strings.EqualFold(string(name), r)
+		}
+		if subject != "" && strings.EqualFold(string(name), "Subject") {
+			nl := line[len(bytes.TrimRight(line, "\r\n")):]
+			kept.WriteString("Subject: " + subject + string(nl))
+			skipping = true // drop the old value's continuation lines
+			continue
+		}
+		if !skipping {
+			kept.Write(line)
+		}
+	}
+	msg := append(kept.Bytes(), raw[end:end+sep]...)
+	msg = append(msg, raw[end+sep:]...)
+	return rewritten(msg, &Verdict{Headers: add})
 }
