@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestTokenizeLine(t *testing.T) {
@@ -227,3 +228,47 @@ func TestAutoLearnDecision(t *testing.T) {
 		t.Error("New accepted ham threshold above spam threshold")
 	}
 }
+
+// testExpire checks that expiry keeps the most recently learned tokens and
+// bounds the size, on any Expirer.
+func testExpire(t *testing.T, st interface {
+	Store
+	Expirer
+}) {
+	ctx := context.Background()
+	old := []Hash{HashToken("old1"), HashToken("old2"), HashToken("old3")}
+	if _, err := st.Learn(ctx, "", "m-old", old, true); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.Expire(ctx, "", 10); n != 0 {
+		t.Fatalf("Expire under the limit removed %d", n)
+	}
+	time.Sleep(1100 * time.Millisecond) // learned times have 1 s resolution
+	var fresh []Hash
+	for i := 0; i < 9; i++ {
+		fresh = append(fresh, HashToken(fmt.Sprint("new", i)))
+	}
+	if _, err := st.Learn(ctx, "", "m-new", fresh, false); err != nil {
+		t.Fatal(err)
+	}
+	// 12 tokens, limit 10: keep 7, the newest.
+	n, err := st.Expire(ctx, "", 10)
+	if err != nil || n != 5 {
+		t.Fatalf("Expire = %d, %v; want 5", n, err)
+	}
+	counts, _ := st.Tokens(ctx, "", append(old, fresh...))
+	kept := 0
+	for i, c := range counts {
+		if c != (Counts{}) {
+			kept++
+			if i < len(old) {
+				t.Errorf("old token %d survived expiry", i)
+			}
+		}
+	}
+	if kept != 7 {
+		t.Errorf("%d tokens kept, want 7", kept)
+	}
+}
+
+func TestMemoryExpire(t *testing.T) { testExpire(t, NewMemoryStore()) }

@@ -12,8 +12,9 @@ import (
 
 // BoltStore is a Store in one bbolt file: the default for a single host.
 // Each user has a bucket "u/<user>" holding the token counts ("t": 5-byte
-// hash -> spam and ham uint32), the learned message ids ("s": id -> 's' or
-// 'h') and the class totals ("m").
+// hash -> spam count, ham count and last-learned time, big-endian uint32s),
+// the learned message ids ("s": id -> 's' or 'h') and the class totals
+// ("m"). It implements Expirer.
 type BoltStore struct {
 	db *bolt.DB
 }
@@ -101,11 +102,11 @@ func (b *BoltStore) Learn(ctx context.Context, user, msgID string, toks []Hash, 
 			return nil
 		}
 		if len(old) == 1 {
-			if err := boltApply(ub, toks, old[0] == classSpam, -1); err != nil {
+			if err := boltApply(ub, toks, old[0] == classSpam, -1, 0); err != nil {
 				return err
 			}
 		}
-		if err := boltApply(ub, toks, spam, +1); err != nil {
+		if err := boltApply(ub, toks, spam, +1, nowUnix()); err != nil {
 			return err
 		}
 		learned = true
@@ -125,7 +126,7 @@ func (b *BoltStore) Forget(ctx context.Context, user, msgID string, toks []Hash)
 		if len(old) != 1 {
 			return nil
 		}
-		if err := boltApply(ub, toks, old[0] == classSpam, -1); err != nil {
+		if err := boltApply(ub, toks, old[0] == classSpam, -1, 0); err != nil {
 			return err
 		}
 		forgot = true
@@ -148,8 +149,9 @@ func ensureUser(tx *bolt.Tx, user string) (*bolt.Bucket, error) {
 }
 
 // boltApply adds delta to the class total and to each token's count;
-// tokens that drop to zero in both classes are deleted.
-func boltApply(ub *bolt.Bucket, toks []Hash, spam bool, delta int) error {
+// tokens that drop to zero in both classes are deleted. A non-zero atime
+// becomes the tokens' last-learned time.
+func boltApply(ub *bolt.Bucket, toks []Hash, spam bool, delta int, atime uint32) error {
 	meta, tb := ub.Bucket(bktMeta), ub.Bucket(bktTokens)
 	if meta == nil || tb == nil {
 		return errors.New("corrupt user bucket")
@@ -164,12 +166,17 @@ func boltApply(ub *bolt.Bucket, toks []Hash, spam bool, delta int) error {
 		return err
 	}
 	for _, t := range toks {
-		c := addCount(decodeCounts(tb.Get(t[:])), spam, delta)
+		old := tb.Get(t[:])
+		c := addCount(decodeCounts(old), spam, delta)
+		at := atime
+		if at == 0 {
+			at = decodeAtime(old)
+		}
 		var err error
 		if c == (Counts{}) {
 			err = tb.Delete(t[:])
 		} else {
-			err = tb.Put(t[:], encodeCounts(c))
+			err = tb.Put(t[:], encodeCounts(c, at))
 		}
 		if err != nil {
 			return err
@@ -192,16 +199,51 @@ func readU64(b []byte) uint64 {
 	return binary.BigEndian.Uint64(b)
 }
 
-func encodeCounts(c Counts) []byte {
-	b := make([]byte, 8)
+func encodeCounts(c Counts, atime uint32) []byte {
+	b := make([]byte, 12)
 	binary.BigEndian.PutUint32(b, c.Spam)
 	binary.BigEndian.PutUint32(b[4:], c.Ham)
+	binary.BigEndian.PutUint32(b[8:], atime)
 	return b
 }
 
 func decodeCounts(b []byte) Counts {
-	if len(b) != 8 {
+	if len(b) < 8 {
 		return Counts{}
 	}
 	return Counts{binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:])}
+}
+
+func decodeAtime(b []byte) uint32 {
+	if len(b) < 12 {
+		return 0
+	}
+	return binary.BigEndian.Uint32(b[8:])
+}
+
+// Expire implements Expirer.
+func (b *BoltStore) Expire(ctx context.Context, user string, maxTokens int) (removed int, err error) {
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		ub := tx.Bucket(userBucket(user))
+		if ub == nil || ub.Bucket(bktTokens) == nil {
+			return nil
+		}
+		tb := ub.Bucket(bktTokens)
+		all := make([]tokAge, 0, tb.Stats().KeyN)
+		tb.ForEach(func(k, v []byte) error {
+			var h Hash
+			copy(h[:], k)
+			all = append(all, tokAge{h, decodeAtime(v)})
+			return nil
+		})
+		victims := expiryVictims(all, maxTokens)
+		for _, h := range victims {
+			if err := tb.Delete(h[:]); err != nil {
+				return err
+			}
+		}
+		removed = len(victims)
+		return nil
+	})
+	return removed, err
 }

@@ -33,3 +33,12 @@ func TestBoltStore(t *testing.T) {
 		t.Errorf("unknown user Totals = %d, %d", ns, nh)
 	}
 }
+
+func TestBoltExpire(t *testing.T) {
+	st, err := OpenBolt(filepath.Join(t.TempDir(), "b.db"), BoltOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	testExpire(t, st)
+}

@@ -12,10 +12,11 @@ import (
 
 // Defaults of SpamAssassin's Bayes configuration.
 const (
-	DefaultMinSpam       = 200  // bayes_min_spam_num
-	DefaultMinHam        = 200  // bayes_min_ham_num
-	DefaultAutoLearnHam  = 0.1  // bayes_auto_learn_threshold_nonspam
-	DefaultAutoLearnSpam = 12.0 // bayes_auto_learn_threshold_spam
+	DefaultMinSpam       = 200    // bayes_min_spam_num
+	DefaultMinHam        = 200    // bayes_min_ham_num
+	DefaultAutoLearnHam  = 0.1    // bayes_auto_learn_threshold_nonspam
+	DefaultAutoLearnSpam = 12.0   // bayes_auto_learn_threshold_spam
+	DefaultMaxTokens     = 150000 // bayes_expiry_max_db_size
 )
 
 // Options configure a Classifier. Zero values take the defaults.
@@ -28,6 +29,9 @@ type Options struct {
 	MinSpam, MinHam uint64
 	// AutoLearn holds the auto-learn thresholds (see AutoLearn).
 	AutoLearn AutoLearnThresholds
+	// MaxTokens bounds each database for Expire (default 150000,
+	// SpamAssassin's bayes_expiry_max_db_size).
+	MaxTokens int
 	// RobinsonS and RobinsonX are Robinson's f(w) constants (defaults
 	// DefaultRobinsonS, DefaultRobinsonX; SAConstantsS/X for SpamAssassin's).
 	RobinsonS, RobinsonX float64
@@ -50,6 +54,7 @@ type Classifier struct {
 	minHam  uint64
 	auto    AutoLearnThresholds
 	rs, rx  float64
+	maxToks int
 }
 
 // New returns a classifier over opts.Store.
@@ -58,6 +63,10 @@ func New(opts Options) (*Classifier, error) {
 		return nil, errors.New("bayes: Options.Store is required")
 	}
 	c := &Classifier{store: opts.Store, minSpam: opts.MinSpam, minHam: opts.MinHam, auto: opts.AutoLearn}
+	c.maxToks = opts.MaxTokens
+	if c.maxToks == 0 {
+		c.maxToks = DefaultMaxTokens
+	}
 	c.rs, c.rx = opts.RobinsonS, opts.RobinsonX
 	if c.rs == 0 && c.rx == 0 {
 		c.rs, c.rx = DefaultRobinsonS, DefaultRobinsonX
@@ -118,6 +127,22 @@ func (c *Classifier) Forget(ctx context.Context, msg *mailmsg.Message, user stri
 		return false, fmt.Errorf("bayes: forget: %w", err)
 	}
 	return ok, nil
+}
+
+// Expire drops the least recently learned tokens of user's database when
+// it holds more than Options.MaxTokens, keeping three quarters of that.
+// Stores that are not Expirers (Redis) report 0. Call it after bulk
+// learning and periodically (SpamAssassin checks every 12 hours).
+func (c *Classifier) Expire(ctx context.Context, user string) (int, error) {
+	e, ok := c.store.(Expirer)
+	if !ok {
+		return 0, nil
+	}
+	n, err := e.Expire(ctx, user, c.maxToks)
+	if err != nil {
+		return 0, fmt.Errorf("bayes: expire: %w", err)
+	}
+	return n, nil
 }
 
 // Score returns the probability that msg is spam. ok is false, with no

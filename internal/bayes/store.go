@@ -1,8 +1,11 @@
 package bayes
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"sync"
+	"time"
 )
 
 // Store keeps token counts, class totals and the learned-message ids, per
@@ -22,6 +25,43 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
+
+// Expirer is implemented by stores that can drop old tokens to bound the
+// database size, as SpamAssassin's bayes_expiry_max_db_size does.
+type Expirer interface {
+	// Expire removes the least recently learned tokens of user when there
+	// are more than maxTokens, keeping about three quarters of maxTokens.
+	Expire(ctx context.Context, user string, maxTokens int) (removed int, err error)
+}
+
+// tokAge is a token and when it was last learned.
+type tokAge struct {
+	tok   Hash
+	atime uint32
+}
+
+// expiryVictims returns the least recently learned tokens to delete so
+// that 3/4 of maxTokens stay, or nothing when there are at most maxTokens.
+// Ties in learned time (bulk learning within one second) are broken by
+// hash, so the database shrinks even then.
+func expiryVictims(all []tokAge, maxTokens int) []Hash {
+	if maxTokens <= 0 || len(all) <= maxTokens {
+		return nil
+	}
+	slices.SortFunc(all, func(a, b tokAge) int {
+		if a.atime != b.atime {
+			return int(int64(a.atime) - int64(b.atime))
+		}
+		return bytes.Compare(a.tok[:], b.tok[:])
+	})
+	out := make([]Hash, 0, len(all)-maxTokens*3/4)
+	for _, ta := range all[:len(all)-maxTokens*3/4] {
+		out = append(out, ta.tok)
+	}
+	return out
+}
+
+func nowUnix() uint32 { return uint32(time.Now().Unix()) }
 
 // seen class markers stored per message id.
 const (
@@ -45,6 +85,7 @@ type MemoryStore struct {
 type memUser struct {
 	nspam, nham uint64
 	toks        map[Hash]Counts
+	atime       map[Hash]uint32
 	seen        map[string]byte
 }
 
@@ -54,7 +95,7 @@ func NewMemoryStore() *MemoryStore { return &MemoryStore{users: map[string]*memU
 func (m *MemoryStore) user(u string) *memUser {
 	x := m.users[u]
 	if x == nil {
-		x = &memUser{toks: map[Hash]Counts{}, seen: map[string]byte{}}
+		x = &memUser{toks: map[Hash]Counts{}, atime: map[Hash]uint32{}, seen: map[string]byte{}}
 		m.users[u] = x
 	}
 	return x
@@ -94,6 +135,10 @@ func (m *MemoryStore) Learn(_ context.Context, user, msgID string, toks []Hash, 
 		u.apply(toks, old == classSpam, -1)
 	}
 	u.apply(toks, spam, +1)
+	now := nowUnix()
+	for _, t := range toks {
+		u.atime[t] = now
+	}
 	u.seen[msgID] = want
 	return true, nil
 }
@@ -115,6 +160,23 @@ func (m *MemoryStore) Forget(_ context.Context, user, msgID string, toks []Hash)
 // Close implements Store.
 func (m *MemoryStore) Close() error { return nil }
 
+// Expire implements Expirer.
+func (m *MemoryStore) Expire(_ context.Context, user string, maxTokens int) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u := m.user(user)
+	all := make([]tokAge, 0, len(u.toks))
+	for t := range u.toks {
+		all = append(all, tokAge{t, u.atime[t]})
+	}
+	victims := expiryVictims(all, maxTokens)
+	for _, t := range victims {
+		delete(u.toks, t)
+		delete(u.atime, t)
+	}
+	return len(victims), nil
+}
+
 func (u *memUser) apply(toks []Hash, spam bool, delta int) {
 	if spam {
 		u.nspam = addClamp64(u.nspam, delta)
@@ -125,6 +187,7 @@ func (u *memUser) apply(toks []Hash, spam bool, delta int) {
 		c := addCount(u.toks[t], spam, delta)
 		if c == (Counts{}) {
 			delete(u.toks, t)
+			delete(u.atime, t)
 		} else {
 			u.toks[t] = c
 		}
