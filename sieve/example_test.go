@@ -37,5 +37,5 @@ if header :contains "X-Spam-Flag" "YES" {
 func ExampleCompile_error() {
 	_, err := sieve.Compile([]byte("require \"fileinto\";\nfileinto;\n"), sieve.Options{})
 	fmt.Println(err)
-	// Output: line 2:1: the fileinto command expects 1 positional arguments, but 0 were found
+	// Output: line 2:1: the fileinto command requires 1 positional argument(s), but 0 is/are specified
 }

@@ -32,14 +32,17 @@ type TagDef struct {
 // Spec describes a command or a test. Extensions outside this package (the
 // test-suite extension) build Specs too.
 type Spec struct {
-	Name    string
-	Ext     string // extension that must be required; "" for core
-	IsTest  bool
-	Tags    []TagDef
-	Args    []ValType
-	OptArgs int // how many trailing Args may be omitted
-	Tests   int // commands: 0 none, 1 one test, 2 test list
-	Block   int // 0 no block, 1 block required
+	Name   string
+	Ext    string // extension that must be required; "" for core
+	IsTest bool
+	Tags   []TagDef
+	Args   []ValType
+	// ArgNames name the positional arguments in error messages
+	// ("header names", "key list"); optional.
+	ArgNames []string
+	OptArgs  int // how many trailing Args may be omitted
+	Tests    int // commands: 0 none, 1 one test, 2 test list
+	Block    int // 0 no block, 1 block required
 
 	// Check validates and preprocesses a node after the generic checks;
 	// it may report several errors through c.
