@@ -61,6 +61,10 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 	}
 	learned, examined, err := learnPaths(context.Background(), c, lf, paths, stderr)
 	fmt.Fprintf(stdout, "Learned tokens from %d message(s) (%d message(s) examined)\n", learned, examined)
+	if err == nil && learned > 0 {
+		// Bound the database as sa-learn's opportunistic expiry does.
+		_, err = c.Expire(context.Background(), lf.user)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
 		return 1
