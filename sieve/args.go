@@ -92,7 +92,7 @@ func (c *Compiler) positional(n *Node, s *Spec, what string) bool {
 		switch {
 		case want == TNumber && v.Type != TNumber,
 			want != TNumber && v.Type == TNumber,
-			want == TString && v.Type == TStringList && len(v.Strs) != 1:
+			want == TString && v.Type == TStringList:
 			name := ""
 			if i < len(s.ArgNames) {
 				name = " (" + s.ArgNames[i] + ")"

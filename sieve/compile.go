@@ -24,17 +24,18 @@ func (s *Script) Requires(ext string) bool { return s.required[ext] }
 
 // Compiler carries the state of one compile; spec Check functions use it.
 type Compiler struct {
-	opts     *Options
-	reg      *registry
-	required map[string]bool
-	errs     []*Error
-	name     string
-	script   *Script
-	loops    int                // foreverypart nesting
-	stack    map[string]*Script // include ids being compiled (cycles reuse them)
-	depth    int                // include depth
-	count    *int               // includes compiled so far, shared across the tree
-	reported map[string]bool
+	opts           *Options
+	reg            *registry
+	required       map[string]bool
+	errs           []*Error
+	name           string
+	script         *Script
+	extracttextPos Pos                // where extracttext was required
+	loopNames      []string           // names of the enclosing foreverypart loops
+	stack          map[string]*Script // include ids being compiled (cycles reuse them)
+	depth          int                // include depth
+	count          *int               // includes compiled so far, shared across the tree
+	reported       map[string]bool
 }
 
 // Compile compiles a script. A failed compile returns a *CompileError
@@ -101,6 +102,24 @@ func (c *Compiler) Required(ext string) bool { return c.required[ext] }
 // Options returns the options of this compile.
 func (c *Compiler) Options() *Options { return c.opts }
 
+// requiresDone checks the combination of required extensions once the
+// require commands at the top are over, as Pigeonhole does; a failure
+// there ends validation (fatal).
+func (c *Compiler) requiresDone() (fatal bool) {
+	if !c.required["extracttext"] {
+		return false
+	}
+	switch {
+	case !c.required["variables"]:
+		c.Errorf(c.extracttextPos, "extracttext extension cannot be used without variables extension")
+	case !c.required["foreverypart"]:
+		c.Errorf(c.extracttextPos, "extracttext extension cannot be used without foreverypart extension")
+	default:
+		return false
+	}
+	return true
+}
+
 func (c *Compiler) require(a *astNode) {
 	if len(a.args) != 1 || a.args[0].kind != argStrings || len(a.tests) > 0 || a.hasBlock {
 		c.Errorf(a.pos, "the require command expects a string list argument (capabilities)")
@@ -118,10 +137,8 @@ func (c *Compiler) require(a *astNode) {
 		case "vacation-seconds":
 			c.required["vacation"] = true
 		}
-		if ext == "foreverypart" || ext == "extracttext" {
-			if ext == "extracttext" && !c.required["foreverypart"] {
-				c.Errorf(a.pos, "the extracttext extension cannot be used without the foreverypart extension")
-			}
+		if ext == "extracttext" && c.extracttextPos == (Pos{}) {
+			c.extracttextPos = a.pos
 		}
 	}
 }
@@ -158,7 +175,7 @@ func typeOK(a *astArg, t ValType) bool {
 	case TNumber:
 		return a.kind == argNumber
 	case TString:
-		return a.kind == argStrings && len(a.strs) == 1
+		return a.kind == argStrings && !a.isList
 	case TStringList:
 		return a.kind == argStrings
 	}

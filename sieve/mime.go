@@ -31,14 +31,25 @@ func mimeSpecs() []*Spec {
 // across includes.
 const maxLoopNesting = 4
 
+// checkBreak requires an enclosing loop, with the given name if any.
 func checkBreak(c *Compiler, n *Node) {
-	if c.loops == 0 {
-		c.Errorf(n.Pos, "the break command is not placed inside a foreverypart loop")
+	name := n.TagValue("name")
+	if name == nil {
+		if len(c.loopNames) == 0 {
+			c.Errorf(n.Pos, "the break command is not placed inside a foreverypart loop")
+		}
+		return
 	}
+	for _, l := range c.loopNames {
+		if l == name.Str() {
+			return
+		}
+	}
+	c.Errorf(n.Pos, "the break command is not placed inside a foreverypart loop named `%s'", name.Str())
 }
 
 func checkExtracttext(c *Compiler, n *Node) {
-	if c.loops == 0 {
+	if len(c.loopNames) == 0 {
 		c.Errorf(n.Pos, "the extracttext command is not placed inside a foreverypart loop")
 	}
 	checkSet(c, &Node{Spec: n.Spec, Pos: n.Pos, Tags: n.Tags, Args: []*Value{n.Args[0]}})

@@ -40,11 +40,18 @@ func (c *Compiler) block(ast []*astNode, top bool) []*Node {
 			chain = ifChain{}
 			continue
 		}
+		if top && !seenOther && c.requiresDone() {
+			c.lookup(a, false) // Pigeonhole still resolves this command
+			return out
+		}
 		seenOther = true
 		n := c.command(a, &chain)
 		if n != nil {
 			out = append(out, n)
 		}
+	}
+	if top && !seenOther {
+		c.requiresDone()
 	}
 	return out
 }
@@ -140,9 +147,9 @@ func (c *Compiler) check(n *Node, chain *ifChain) bool {
 
 func (c *Compiler) commandBlock(a *astNode, n *Node) {
 	if n.Spec.Name == "foreverypart" {
-		c.loops++
-		defer func() { c.loops-- }()
-		if c.loops > maxLoopNesting {
+		c.loopNames = append(c.loopNames, n.TagValue("name").Str())
+		defer func() { c.loopNames = c.loopNames[:len(c.loopNames)-1] }()
+		if len(c.loopNames) > maxLoopNesting {
 			c.Errorf(a.pos, "the nesting of foreverypart loops exceeds the limit (%d levels)", maxLoopNesting)
 		}
 	}

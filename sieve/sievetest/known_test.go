@@ -9,7 +9,6 @@ package sievetest
 var knownFailures = map[string]string{
 	"extensions/include/execute.svtest: Namespace - dict":                             "dict: script locations (sieve_global = dict:...) are not supported; includes resolve from directories",
 	"extensions/include/execute.svtest: Namespace - file":                             "needs ${tst.path} and file: locations set through test_config_set sieve_global; includes resolve from fixed directories",
-	"extensions/mime/errors.svtest: Extracttext":                                      "diagnostics: Pigeonhole's exact error count not reproduced (variable-name checks of extracttext)",
 	"compile/errors.svtest: Encoded-character errors (FIXME: count only)":             "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"compile/errors.svtest: Outgoing address errors (FIXME: count only)":              "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"execute/errors.svtest: Fileinto invalid folder name":                             "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
@@ -25,7 +24,6 @@ var knownFailures = map[string]string{
 	"execute/examples.svtest: Vivil example":                                          "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
 	"extensions/duplicate/errors.svtest: Invalid Syntax (vnd)":                        "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/duplicate/execute-vnd.svtest: (file)":                                 "deprecated vnd.dovecot.duplicate alias is not implemented (RFC 7352 duplicate is)",
-	"extensions/editheader/errors.svtest: Command syntax (FIXME: count only)":         "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/editheader/errors.svtest: Invalid field value":                        "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/editheader/protected.svtest: Configured forbid_add/forbid_delete":     "sieve_editheader_forbid_add/forbid_delete: Pigeonhole's exact interplay with the protected list not reproduced",
 	"extensions/enotify/errors.svtest: Invalid :options argument (FIXME: count only)": "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
@@ -41,7 +39,6 @@ var knownFailures = map[string]string{
 	"extensions/include/errors.svtest: Circular - one intermittent":                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/include/errors.svtest: Circular - two intermittent":                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/include/errors.svtest: Depth limit":                                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
-	"extensions/mime/errors.svtest: Break command":                                    "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/variables/errors.svtest: Limits (FIXME: count only)":                  "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"multiscript/conflicts.svtest: Duplicates":                                        "test_script_run :append_result across already-executed results: Pigeonhole's graceful conflict resolution not reproduced",
 	"multiscript/conflicts.svtest: Graceful Conflicts":                                "test_script_run :append_result across already-executed results: Pigeonhole's graceful conflict resolution not reproduced",
