@@ -32,10 +32,13 @@ func (m *msgState) render() {
 			h := renderHTML(dec)
 			m.htmls = append(m.htmls, h)
 			m.textParts = append(m.textParts, p)
-			text.WriteString(h.rendered())
+			p.html = h
+			p.rendered = h.rendered()
+			text.WriteString(p.rendered)
 		case "text/plain":
 			m.textParts = append(m.textParts, p)
-			text.Write(p.decode())
+			p.rendered = string(p.decode())
+			text.WriteString(p.rendered)
 		}
 	}
 	for _, p := range m.root.leaves(nil) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configures Load. Zero values select Debian's SpamAssassin
@@ -26,6 +27,8 @@ type Options struct {
 	Hostname string
 	// Now is the clock used for date tests; default time.Now.
 	Now func() time.Time
+	// Registerer receives gomilter_spam_* metrics; nil means none.
+	Registerer prometheus.Registerer
 }
 
 // Engine is a loaded rule set; it is safe for concurrent Check calls.
@@ -39,6 +42,7 @@ type Engine struct {
 	NotImpl  []string // eval functions referenced but not implemented
 	Backtrk  int      // rules on the backtracking regex engine
 	ruleList []string
+	metrics  *metrics
 }
 
 // Load reads the configuration and compiles every rule. warnings lists
@@ -91,7 +95,11 @@ func LoadConf(name, text string, opts Options) (*Engine, []string, error) {
 }
 
 func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
-	e := &Engine{conf: c, opts: opts, byKind: map[RuleKind][]*Rule{}}
+	met, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, c.Warnings, err
+	}
+	e := &Engine{conf: c, opts: opts, byKind: map[RuleKind][]*Rule{}, metrics: met}
 	if c.UseBayes && false { // Bayes store not wired yet: stay in a no-Bayes set
 		e.set |= 2
 	}
@@ -222,8 +230,17 @@ func (e *Engine) Check(ctx context.Context, env *mailmsg.Envelope, msg *mailmsg.
 	return e.CheckBytes(ctx, env, messageBytes(msg))
 }
 
-// CheckBytes scores a raw message (CRLF or LF line endings).
-func (e *Engine) CheckBytes(ctx context.Context, env *mailmsg.Envelope, raw []byte) *Result {
+// CheckBytes scores a raw message (CRLF or LF line endings). A panic
+// while checking is recovered: the result then carries Err and no score,
+// so the caller can accept the message rather than lose it.
+func (e *Engine) CheckBytes(ctx context.Context, env *mailmsg.Envelope, raw []byte) (res *Result) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			res = &Result{Required: e.conf.RequiredScore, Err: fmt.Errorf("spam: panic while checking: %v", p)}
+		}
+		e.metrics.observe(res, time.Since(start))
+	}()
 	m := newMsgState(e, env, raw)
 	m.ctx = ctx
 	e.runRules(m)

@@ -333,7 +333,7 @@ func evalToInSubject(m *msgState, args []string) bool {
 	}
 	subject, _ := m.lastHeader("Subject")
 	for _, to := range m.headerValues("To", []string{"addr"}) {
-		to = regexp.QuoteMeta(to)
+		to = regexp.QuoteMeta(latin1s(to))
 		var pat string
 		switch args[0] {
 		case "address":
@@ -350,7 +350,8 @@ func evalToInSubject(m *msgState, args []string) bool {
 		default:
 			return false
 		}
-		if regexp.MustCompile(pat).MatchString(strings.TrimSpace(subject)) {
+		re, err := regexp.Compile(pat)
+		if err == nil && re.MatchString(latin1s(strings.TrimSpace(subject))) {
 			return true
 		}
 	}

@@ -33,7 +33,9 @@ type part struct {
 	body     []byte // raw body, LF line endings
 	children []*part
 
-	decoded  []byte // cache of decode()
+	rendered string      // text/plain and text/html parts after render()
+	html     *htmlResult // text/html parts after render()
+	decoded  []byte      // cache of decode()
 	didDecod bool
 }
 

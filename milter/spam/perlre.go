@@ -406,6 +406,10 @@ func (t *translator) escape() error {
 	case 'N':
 		t.b.WriteString(`[^\n]`)
 	case '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if c <= '7' && t.i+1 < len(t.p) && isOctal(t.p[t.i]) && isOctal(t.p[t.i+1]) {
+			t.i--
+			return t.octal() // A: three octal digits are a character
+		}
 		if !t.bt {
 			return errNeedBacktrack
 		}
@@ -518,6 +522,8 @@ func (t *translator) writeRune(r rune) {
 	}
 	fmt.Fprintf(t.b, `\x{%X}`, r)
 }
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'

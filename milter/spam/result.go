@@ -28,6 +28,9 @@ type Result struct {
 	Subject string
 	// Scores maps each visible rule hit to its score.
 	Scores map[string]float64
+	// Err is set when checking failed (a recovered panic); nothing else
+	// in the result is meaningful then.
+	Err error
 }
 
 // HeaderField is one header to add.
