@@ -30,7 +30,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		if errors.As(err, &pe) {
 			s.log.Info("spamd: bad request", "remote", nc.RemoteAddr().String(), "error", pe.Text)
 			s.reply(nc, cmd, start, errorResponse(pe))
-			drain(nc)
+			drain(nc, min(time.Second, s.opts.ReadTimeout))
 		}
 		return // I/O errors: the client is gone, nothing to answer
 	}
@@ -121,11 +121,11 @@ func (s *Server) tell(ctx context.Context, req *Request) (*Response, error) {
 // drain reads and drops what the client still sends after an early error
 // reply, for a short bounded while, so that closing the socket does not
 // reset the connection before the client has read the reply.
-func drain(nc net.Conn) {
+func drain(nc net.Conn, wait time.Duration) {
 	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
 	}
-	nc.SetReadDeadline(time.Now().Add(time.Second))
+	nc.SetReadDeadline(time.Now().Add(wait))
 	io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
 }
 
