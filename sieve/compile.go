@@ -36,6 +36,8 @@ type Compiler struct {
 	depth          int                // include depth
 	count          *int               // includes compiled so far, shared across the tree
 	reported       map[string]bool
+	vars           map[string]bool // variables declared in the local scope
+	varsFull       bool            // the scope overflowed (reported once)
 }
 
 // Compile compiles a script. A failed compile returns a *CompileError
@@ -64,7 +66,7 @@ func compile(src []byte, o *Options, name, id string, stack map[string]*Script, 
 		return nil, &CompileError{Errors: append(perrs, &Error{Pos: last, Script: name, Msg: "parse failed"})}
 	}
 	c := &Compiler{opts: o, reg: newRegistry(o), required: map[string]bool{}, name: name,
-		stack: stack, depth: depth, count: count, reported: map[string]bool{}}
+		stack: stack, depth: depth, count: count, reported: map[string]bool{}, vars: map[string]bool{}}
 	c.script = &Script{name: name, id: id, opts: *o, required: c.required, includes: map[string]*Script{}}
 	stack[id] = c.script
 	defer delete(stack, id)
@@ -208,7 +210,7 @@ func (c *Compiler) ConstString(s string) bool {
 func (c *Compiler) decodeStrs(pos Pos, ss []string) []string {
 	if c.required["variables"] {
 		for _, s := range ss {
-			c.checkNamespaces(pos, s)
+			c.checkVarRefs(pos, s)
 		}
 	}
 	if !c.required["encoded-character"] {
@@ -216,38 +218,12 @@ func (c *Compiler) decodeStrs(pos Pos, ss []string) []string {
 	}
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = decodeEncodedChars(s)
+		var bad uint64
+		var hasBad bool
+		out[i], bad, hasBad = decodeEncodedChars(s)
+		if hasBad {
+			c.Errorf(pos, "invalid unicode character 0x%08x in encoded character substitution", bad)
+		}
 	}
 	return out
-}
-
-// checkNamespaces reports ${ns.name} references to variable namespaces no
-// required extension provides (RFC 5229 section 3).
-func (c *Compiler) checkNamespaces(pos Pos, s string) {
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			return
-		}
-		s = s[i+2:]
-		end := strings.IndexByte(s, '}')
-		if end < 0 {
-			return
-		}
-		ref := s[:end]
-		ns, _, dotted := strings.Cut(ref, ".")
-		if dotted && validVarName(ns) && validVarName(strings.ReplaceAll(ref, ".", "_")) {
-			ns = strings.ToLower(ns)
-			known := (ns == "global" && c.required["include"]) || (ns == "env" && c.required["vnd.dovecot.environment"])
-			for _, x := range c.opts.Extra {
-				for _, n := range x.Namespaces {
-					known = known || (c.required[x.Name] && strings.EqualFold(n, ns))
-				}
-			}
-			if !known {
-				c.Errorf(pos, "unknown variable namespace '%s' in '${%s}'", ns, ref)
-			}
-		}
-		s = s[end+1:]
-	}
 }

@@ -23,9 +23,7 @@ func checkFlagVar(c *Compiler, n *Node) {
 			c.Errorf(n.Pos, "the %s command: variable argument requires the variables extension", n.Spec.Name)
 		}
 		for _, s := range n.Args[0].Strs {
-			if !validVarName(s) {
-				c.Errorf(n.Args[0].Pos, "invalid variable name '%s'", s)
-			}
+			c.VarName(n.Args[0].Pos, s, true)
 		}
 		if n.Spec.IsTest == false && len(n.Args[0].Strs) != 1 {
 			c.Errorf(n.Args[0].Pos, "the %s command expects a single variable name", n.Spec.Name)

@@ -8,25 +8,31 @@ import (
 
 // decodeEncodedChars expands ${hex:..} and ${unicode:..} (RFC 5228
 // section 2.4.2.4). Malformed sequences stay as written.
-func decodeEncodedChars(s string) string {
+// An invalid Unicode code point makes the string a compile error; bad
+// reports the first such code point.
+func decodeEncodedChars(s string) (out string, bad uint64, hasBad bool) {
 	if !strings.Contains(s, "${") {
-		return s
+		return s, 0, false
 	}
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "${")
 		if i < 0 {
 			b.WriteString(s)
-			return b.String()
+			return b.String(), bad, hasBad
 		}
 		b.WriteString(s[:i])
 		rest := s[i+2:]
 		end := strings.IndexByte(rest, '}')
 		if end < 0 {
 			b.WriteString(s[i:])
-			return b.String()
+			return b.String(), bad, hasBad
 		}
-		if out, ok := encodedSeq(rest[:end]); ok {
+		out, ok, cp := encodedSeq(rest[:end])
+		if cp != 0 && !hasBad {
+			bad, hasBad = cp, true
+		}
+		if ok {
 			b.WriteString(out)
 			s = rest[end+1:]
 			continue
@@ -36,41 +42,41 @@ func decodeEncodedChars(s string) string {
 	}
 }
 
-func encodedSeq(body string) (string, bool) {
+func encodedSeq(body string) (out string, ok bool, badCode uint64) {
 	colon := strings.IndexByte(body, ':')
 	if colon < 0 {
-		return "", false
+		return "", false, 0
 	}
 	kind := strings.ToLower(strings.TrimSpace(body[:colon]))
 	if kind != strings.ToLower(body[:colon]) {
-		return "", false // no white space before the colon
+		return "", false, 0 // no white space before the colon
 	}
 	fields := strings.Fields(body[colon+1:])
 	if len(fields) == 0 {
-		return "", false
+		return "", false, 0
 	}
 	var b strings.Builder
 	for _, f := range fields {
 		v, err := strconv.ParseUint(f, 16, 32)
 		if err != nil {
-			return "", false
+			return "", false, 0
 		}
 		switch kind {
 		case "hex":
 			if len(f) > 2 && strings.TrimLeft(f, "0") != "" && len(strings.TrimLeft(f, "0")) > 2 {
-				return "", false
+				return "", false, 0
 			}
 			b.WriteByte(byte(v))
 		case "unicode":
 			if v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) {
-				return "", false
+				return "", false, v
 			}
 			b.WriteRune(rune(v))
 		default:
-			return "", false
+			return "", false, 0
 		}
 	}
-	return b.String(), true
+	return b.String(), true, 0
 }
 
 // expand substitutes ${name} and ${N} references (RFC 5229 section 3).

@@ -52,13 +52,7 @@ func validVarName(s string) bool {
 type setData struct{ mods []string }
 
 func checkSet(c *Compiler, n *Node) {
-	name := n.Args[0].Str()
-	if g, ok := strings.CutPrefix(strings.ToLower(name), "global."); ok && c.required["include"] {
-		name = g
-	}
-	if !validVarName(name) {
-		c.Errorf(n.Args[0].Pos, "invalid variable name '%s'", name)
-	}
+	c.VarName(n.Args[0].Pos, n.Args[0].Str(), true)
 	var mods []string
 	for _, m := range setModifiers {
 		if n.Tag(m.tag.Name) {

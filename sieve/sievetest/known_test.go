@@ -9,7 +9,6 @@ package sievetest
 var knownFailures = map[string]string{
 	"extensions/include/execute.svtest: Namespace - dict":                             "dict: script locations (sieve_global = dict:...) are not supported; includes resolve from directories",
 	"extensions/include/execute.svtest: Namespace - file":                             "needs ${tst.path} and file: locations set through test_config_set sieve_global; includes resolve from fixed directories",
-	"compile/errors.svtest: Encoded-character errors (FIXME: count only)":             "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"compile/errors.svtest: Outgoing address errors (FIXME: count only)":              "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"execute/errors.svtest: Fileinto invalid folder name":                             "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"execute/examples.svtest: Elvey example":                                          "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
@@ -39,7 +38,6 @@ var knownFailures = map[string]string{
 	"extensions/include/errors.svtest: Circular - one intermittent":                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/include/errors.svtest: Circular - two intermittent":                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"extensions/include/errors.svtest: Depth limit":                                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
-	"extensions/variables/errors.svtest: Limits (FIXME: count only)":                  "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"multiscript/conflicts.svtest: Duplicates":                                        "test_script_run :append_result across already-executed results: Pigeonhole's graceful conflict resolution not reproduced",
 	"multiscript/conflicts.svtest: Graceful Conflicts":                                "test_script_run :append_result across already-executed results: Pigeonhole's graceful conflict resolution not reproduced",
 }
