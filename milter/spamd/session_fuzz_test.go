@@ -10,9 +10,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// FuzzSession runs whole connections over net.Pipe with TELL enabled:
-// whatever the client sends, the server answers at most one reply line
-// that starts with "SPAMD/", never panics, and closes the connection.
+// FuzzSession runs whole connections against a server with TELL enabled:
+// whatever the client sends (then half-closing, as spamc does), the server
+// answers nothing or one reply starting with "SPAMD/", never panics, and
+// closes the connection.
 func FuzzSession(f *testing.F) {
 	f.Add([]byte(req("CHECK", spamMsg)))
 	f.Add([]byte(req("TELL", hamMsg, "Message-class: ham\r\nSet: local\r\n")))
@@ -20,26 +21,29 @@ func FuzzSession(f *testing.F) {
 	f.Add([]byte("PING SPAMC/1.5\r\n\r\n"))
 	f.Add([]byte("SKIP SPAMC/1.5\r\n\r\n"))
 	s, err := NewServer(fakeScorer, Options{AllowTell: true, Learner: &memLearner{seen: map[string]bool{}},
-		Registerer: prometheus.NewRegistry(), ReadTimeout: 100 * time.Millisecond, Limits: Limits{MaxMessageSize: 2048}})
+		Registerer: prometheus.NewRegistry(), ReadTimeout: 2 * time.Second, Limits: Limits{MaxMessageSize: 2048}})
 	if err != nil {
 		f.Fatal(err)
 	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	go s.Serve(l)
 	defer s.Close()
 	f.Fuzz(func(t *testing.T, in []byte) {
-		client, server := net.Pipe()
-		done := make(chan struct{})
-		go func() {
-			s.serveConn(server)
-			server.Close()
-			close(done)
-		}()
-		go func() {
-			client.Write(in)
-		}()
-		client.SetReadDeadline(time.Now().Add(5 * time.Second))
-		out, _ := io.ReadAll(client)
-		client.Close()
-		<-done
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write(in)
+		c.(*net.TCPConn).CloseWrite()
+		out, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatalf("reading reply: %v", err)
+		}
 		if len(out) > 0 && string(out[:min(6, len(out))]) != "SPAMD/" {
 			t.Fatalf("reply does not start with SPAMD/: %q", out)
 		}
