@@ -2,6 +2,7 @@ package lmtp
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/emersion/go-smtp"
 )
@@ -62,10 +63,11 @@ func oneLine(s string) string {
 		}
 		b = append(b, c)
 	}
-	if len(b) == 0 {
+	out := strings.Join(strings.Fields(string(b)), " ")
+	if out == "" {
 		return "Rejected"
 	}
-	return string(b)
+	return out
 }
 
 // asReply returns the Reply in err's chain, or nil.
