@@ -272,3 +272,29 @@ func testExpire(t *testing.T, st interface {
 }
 
 func TestMemoryExpire(t *testing.T) { testExpire(t, NewMemoryStore()) }
+
+func TestInRange(t *testing.T) {
+	tests := []struct {
+		p, min, max float64
+		want        bool
+	}{
+		{0, 0, 0.01, true}, {0.01, 0, 0.01, true}, {0.011, 0, 0.01, false},
+		{0.01, 0.01, 0.05, false}, {0.05, 0.01, 0.05, true}, {1, 0.99, 1, true}, {0.9995, 0.999, 1, true},
+	}
+	for _, tc := range tests {
+		if got := InRange(tc.p, tc.min, tc.max); got != tc.want {
+			t.Errorf("InRange(%v, %v, %v) = %v, want %v", tc.p, tc.min, tc.max, got, tc.want)
+		}
+	}
+	// Rule agrees with InRange over the 23_bayes.cf ranges.
+	for p := 0.0; p <= 1; p += 0.0005 {
+		r := Rule(p)
+		var lo, hi float64
+		fmt.Sscanf(map[string]string{"BAYES_00": "0 0.01", "BAYES_05": "0.01 0.05", "BAYES_20": "0.05 0.20",
+			"BAYES_40": "0.20 0.40", "BAYES_50": "0.40 0.60", "BAYES_60": "0.60 0.80", "BAYES_80": "0.80 0.95",
+			"BAYES_95": "0.95 0.99", "BAYES_99": "0.99 1.00"}[r], "%g %g", &lo, &hi)
+		if !InRange(p, lo, hi) {
+			t.Fatalf("Rule(%v) = %s but InRange(%v, %v, %v) is false", p, r, p, lo, hi)
+		}
+	}
+}

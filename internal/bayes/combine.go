@@ -134,3 +134,10 @@ var ranges = []struct {
 	{"BAYES_00", 0.01}, {"BAYES_05", 0.05}, {"BAYES_20", 0.20}, {"BAYES_40", 0.40},
 	{"BAYES_50", 0.60}, {"BAYES_60", 0.80}, {"BAYES_80", 0.95}, {"BAYES_95", 0.99},
 }
+
+// InRange is SpamAssassin's check_bayes(min, max) test, for a rule engine
+// that evaluates the BAYES_xx rules of 23_bayes.cf itself: the probability
+// must be above min (or min is 0) and at most max.
+func InRange(prob, min, max float64) bool {
+	return (min == 0 || prob > min) && prob <= max
+}
