@@ -12,8 +12,7 @@ type Script struct {
 	opts     Options
 	cmds     []*Node
 	required map[string]bool
-	includes map[string]*Script // key: location + ":" + name
-	globals  []string           // variables declared global (include)
+	globals  []string // variables declared global (include)
 }
 
 // Name returns the script name given in Options.
@@ -30,11 +29,11 @@ type Compiler struct {
 	errs           []*Error
 	name           string
 	script         *Script
-	extracttextPos Pos                // where extracttext was required
-	loopNames      []string           // names of the enclosing foreverypart loops
-	stack          map[string]*Script // include ids being compiled (cycles reuse them)
-	depth          int                // include depth
-	count          *int               // includes compiled so far, shared across the tree
+	extracttextPos Pos      // where extracttext was required
+	loopNames      []string // names of the enclosing foreverypart loops
+	tree           *compileTree
+	depth          int     // include depth
+	includes       []*Node // include commands, compiled after validation
 	reported       map[string]bool
 	vars           map[string]bool // variables declared in the local scope
 	varsFull       bool            // the scope overflowed (reported once)
@@ -44,40 +43,71 @@ type Compiler struct {
 // listing every problem found.
 func Compile(src []byte, opts Options) (*Script, error) {
 	o := opts.withDefaults()
-	n := 0
-	return compile(src, &o, opts.Name, opts.Name, map[string]*Script{}, 0, &n)
+	t := &compileTree{stack: map[string]*Script{}, done: map[string]*Script{}}
+	s, errs, st := compile(src, &o, opts.Name, opts.Name, t, 0)
+	if st == stageOK {
+		return s, nil
+	}
+	// Like Pigeonhole, a failed compile ends with a summary error.
+	last := Pos{1, 1}
+	if len(errs) > 0 {
+		last = errs[len(errs)-1].Pos
+	}
+	errs = append(errs, &Error{Pos: last, Script: opts.Name, Msg: st.String() + " failed"})
+	return nil, &CompileError{Errors: errs}
 }
 
-func compile(src []byte, o *Options, name, id string, stack map[string]*Script, depth int, count *int) (*Script, error) {
+// stage is the compile stage that failed. Like Pigeonhole, a script is
+// parsed, then validated, then its includes are compiled ("code
+// generation"); each stage runs only when the previous one succeeded.
+type stage int
+
+const (
+	stageOK stage = iota
+	stageParse
+	stageValidate
+	stageGenerate
+)
+
+func (s stage) String() string {
+	return [...]string{"", "parse", "validation", "code generation"}[s]
+}
+
+// compileTree is shared by a script and everything it includes.
+type compileTree struct {
+	stack map[string]*Script // include ids being compiled (cycles reuse them)
+	done  map[string]*Script // included scripts compiled so far, by location:name
+	count int                // includes compiled so far
+}
+
+func compile(src []byte, o *Options, name, id string, t *compileTree, depth int) (*Script, []*Error, stage) {
 	if len(src) > o.MaxScriptSize {
-		return nil, &CompileError{Errors: []*Error{{Pos: Pos{1, 1}, Script: name,
-			Msg: fmt.Sprintf("script is too large (max %d bytes)", o.MaxScriptSize)}}}
+		return nil, []*Error{{Pos: Pos{1, 1}, Script: name,
+			Msg: fmt.Sprintf("script is too large (max %d bytes)", o.MaxScriptSize)}}, stageParse
 	}
 	ast, perrs := parse(string(src), o.MaxNesting)
 	if perrs != nil {
 		for _, e := range perrs {
 			e.Script = name
 		}
-		// Like Pigeonhole, a failed parse ends with a summary error.
-		last := Pos{1, 1}
-		if len(perrs) > 0 {
-			last = perrs[len(perrs)-1].Pos
-		}
-		return nil, &CompileError{Errors: append(perrs, &Error{Pos: last, Script: name, Msg: "parse failed"})}
+		return nil, perrs, stageParse
 	}
 	c := &Compiler{opts: o, reg: newRegistry(o), required: map[string]bool{}, name: name,
-		stack: stack, depth: depth, count: count, reported: map[string]bool{}, vars: map[string]bool{}}
-	c.script = &Script{name: name, id: id, opts: *o, required: c.required, includes: map[string]*Script{}}
-	stack[id] = c.script
-	defer delete(stack, id)
+		tree: t, depth: depth, reported: map[string]bool{}, vars: map[string]bool{}}
+	c.script = &Script{name: name, id: id, opts: *o, required: c.required}
+	t.stack[id] = c.script
+	defer delete(t.stack, id)
 	cmds := c.block(ast, true)
 	if len(c.errs) > 0 {
-		last := c.errs[len(c.errs)-1].Pos
-		c.errs = append(c.errs, &Error{Pos: last, Script: name, Msg: "validation failed"})
-		return nil, &CompileError{Errors: c.errs}
+		return nil, c.errs, stageValidate
+	}
+	for _, n := range c.includes {
+		if !c.generateInclude(n) {
+			return nil, c.errs, stageGenerate
+		}
 	}
 	c.script.cmds = cmds
-	return c.script, nil
+	return c.script, nil, stageOK
 }
 
 func newRegistry(o *Options) *registry {

@@ -19,14 +19,19 @@ func includeSpecs() []*Spec {
 }
 
 type includeData struct {
-	key    string
-	script *Script // nil when :optional and missing
+	name   string
+	key    string // location:name
+	id     string // the resolver's id of the script
+	src    []byte // nil when :optional and missing
+	script *Script
 }
 
 func validScriptName(s string) bool {
 	return s != "" && !strings.ContainsAny(s, "/\x00\r\n") && len(s) <= 256 && s != "." && s != ".."
 }
 
+// checkInclude resolves the script at validation time; it is compiled
+// after the including script validated (generateInclude).
 func checkInclude(c *Compiler, n *Node) {
 	name := n.Args[0].Str()
 	if !c.ConstString(name) {
@@ -41,58 +46,68 @@ func checkInclude(c *Compiler, n *Node) {
 		c.Errorf(n.Pos, "include: no script location configured")
 		return
 	}
-	if c.depth+1 > c.opts.MaxIncludeDepth {
-		c.Errorf(n.Pos, "cannot nest includes deeper than %d levels", c.opts.MaxIncludeDepth)
-		return
-	}
-	c.includeScript(n, name, n.Tag("global"))
-}
-
-// includeScript resolves and compiles one included script.
-func (c *Compiler) includeScript(n *Node, name string, global bool) {
+	global := n.Tag("global")
 	src, id, err := c.opts.Include.Include(name, global)
-	key := location(global) + ":" + name
-	if errors.Is(err, ErrNotFound) && n.Tag("optional") {
-		n.data = &includeData{key: key}
-		return
+	d := &includeData{name: name, key: location(global) + ":" + name, id: id}
+	if d.id == "" {
+		d.id = d.key
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound) && n.Tag("optional"):
+	case err != nil:
 		c.Errorf(n.Args[0].Pos, "included %s script '%s' does not exist", location(global), name)
 		return
+	default:
+		d.src = src
 	}
-	if id == "" {
-		id = key
+	n.data = d
+	c.includes = append(c.includes, n)
+}
+
+// generateInclude compiles an included script, as Pigeonhole does during
+// code generation: limits and cycles are checked here, and a failed
+// include names the stage of the included script that failed.
+func (c *Compiler) generateInclude(n *Node) bool {
+	d := n.data.(*includeData)
+	if d.src == nil {
+		return true
 	}
-	if s := c.stack[id]; s != nil {
+	if len(c.errs) > 0 {
+		return false // no more includes once something failed
+	}
+	if c.depth >= c.opts.MaxIncludeDepth {
+		c.Errorf(n.Pos, "cannot nest includes deeper than %d levels", c.opts.MaxIncludeDepth)
+		return false
+	}
+	if s := c.tree.stack[d.id]; s != nil {
 		// A cycle is an error unless the include closing it is :once
 		// (Pigeonhole); the run-time guard still refuses re-entry.
 		if !n.Tag("once") {
-			c.Errorf(n.Pos, "circular include of script '%s'", name)
-			return
+			c.Errorf(n.Pos, "circular include")
+			return false
 		}
-		n.data = &includeData{key: key, script: s}
-		return
+		d.script = s
+		return true
 	}
-	if s, ok := c.script.includes[key]; ok {
-		n.data = &includeData{key: key, script: s}
-		return
+	if s, ok := c.tree.done[d.key]; ok {
+		d.script = s
+		return true
 	}
-	*c.count++
-	if *c.count > c.opts.MaxIncludes {
-		c.Errorf(n.Pos, "too many includes (max %d)", c.opts.MaxIncludes)
-		return
+	if c.tree.count >= c.opts.MaxIncludes {
+		c.Errorf(n.Pos, "failed to include script '%s': no more than %d includes allowed", sanitize(d.name, 80), c.opts.MaxIncludes)
+		return false
 	}
-	s, err := compile(src, c.opts, name, id, c.stack, c.depth+1, c.count)
-	if err != nil {
-		var ce *CompileError
-		if errors.As(err, &ce) {
-			c.errs = append(c.errs, ce.Errors...)
-		}
-		c.Errorf(n.Pos, "failed to compile included script '%s'", name)
-		return
+	c.tree.count++
+	s, errs, st := compile(d.src, c.opts, d.name, d.id, c.tree, c.depth+1)
+	c.errs = append(c.errs, errs...)
+	if st != stageOK {
+		verb := map[stage]string{stageParse: "parse", stageValidate: "validate", stageGenerate: "generate code for"}[st]
+		c.Errorf(n.Pos, "failed to %s included script '%s'", verb, sanitize(d.name, 80))
+		return false
 	}
-	c.script.includes[key] = s
-	n.data = &includeData{key: key, script: s}
+	c.tree.done[d.key] = s
+	d.script = s
+	return true
 }
 
 func location(global bool) string {

@@ -34,10 +34,6 @@ var knownFailures = map[string]string{
 	"extensions/envelope.svtest: Envelope - source route":                             "the envelope comes from the MTA already parsed; SMTP source routes are not parsed",
 	"extensions/envelope.svtest: Envelope - syntax errors":                            "the envelope comes from the MTA already parsed; SMTP path syntax is not re-validated",
 	"extensions/imap4flags/flagstore.svtest: Flag changes between stores":             "suite harness: flags of a message loaded with test_message :folder leak into the next test",
-	"extensions/include/errors.svtest: Circular - direct":                             "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
-	"extensions/include/errors.svtest: Circular - one intermittent":                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
-	"extensions/include/errors.svtest: Circular - two intermittent":                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
-	"extensions/include/errors.svtest: Depth limit":                                   "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
 	"multiscript/conflicts.svtest: Duplicates":                                        "test_script_run :append_result across already-executed results: Pigeonhole's graceful conflict resolution not reproduced",
 	"multiscript/conflicts.svtest: Graceful Conflicts":                                "test_script_run :append_result across already-executed results: Pigeonhole's graceful conflict resolution not reproduced",
 }
