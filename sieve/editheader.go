@@ -26,7 +26,7 @@ func checkAddheader(c *Compiler, n *Node) {
 	}
 	val := n.Args[1].Str()
 	if c.ConstString(val) && !validHeaderValue(val) {
-		c.Errorf(n.Args[1].Pos, "the addheader command: specified value for field '%s' is invalid", name)
+		c.Errorf(n.Args[1].Pos, "addheader command: specified value `%s' is invalid (contains NUL character)", sanitize(beforeNUL(val), 80))
 	}
 	if c.ConstString(val) && c.ConstString(name) && len(name)+len(val)+2 > c.opts.EditheaderMaxHeaderSize {
 		c.Errorf(n.Args[1].Pos, "the addheader command: specified header field '%s' is too large (max %d bytes)", name, c.opts.EditheaderMaxHeaderSize)
@@ -49,6 +49,14 @@ func checkDeleteheader(c *Compiler, n *Node) {
 
 // validHeaderValue refuses NUL; line breaks are turned into folding.
 func validHeaderValue(v string) bool { return !strings.ContainsRune(v, 0) }
+
+// beforeNUL is the part of v a C string would show.
+func beforeNUL(v string) string {
+	if i := strings.IndexByte(v, 0); i >= 0 {
+		return v[:i]
+	}
+	return v
+}
 
 // foldValue makes every line break a fold (CRLF + white space) and drops
 // trailing line breaks.
@@ -92,7 +100,7 @@ func runAddheader(r *Runtime, n *Node) error {
 		return r.errorf(n.Pos, "addheader action: specified field name '%s' is invalid", name)
 	}
 	if !validHeaderValue(val) {
-		return r.errorf(n.Pos, "addheader action: specified value for field '%s' is invalid", name)
+		return r.errorf(n.Pos, "addheader action: specified value `%s' is invalid (contains NUL character)", sanitize(beforeNUL(val), 80))
 	}
 	if r.headerProtected(name, false) {
 		return nil // Pigeonhole ignores the edit with a warning

@@ -47,6 +47,12 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 		if strings.EqualFold(box, "INBOX") {
 			box = "INBOX"
 		}
+		if !s.mailboxes[box] && a.Create && !validMailboxName(box) {
+			s.errs = append(s.errs, &sieve.Error{Pos: a.Pos, Script: a.Script,
+				Msg: "failed to store into mailbox '" + box + "': Invalid mailbox name: Name has an empty hierarchy level"})
+			s.store("INBOX", r.Input().Message, nil)
+			return false
+		}
 		if !s.mailboxes[box] {
 			if !a.Create {
 				s.errs = append(s.errs, &sieve.Error{Pos: a.Pos, Script: a.Script,
@@ -109,4 +115,16 @@ func subjectOf(m *mailmsg.Message) string {
 func crlf(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.ReplaceAll(s, "\n", "\r\n")
+}
+
+// validMailboxName applies the rule of Dovecot's mail storage that the
+// suite's in-memory store stands for: with '/' as hierarchy separator, no
+// level may be empty.
+func validMailboxName(name string) bool {
+	for _, level := range strings.Split(name, "/") {
+		if level == "" {
+			return false
+		}
+	}
+	return true
 }
