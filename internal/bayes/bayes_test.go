@@ -16,7 +16,7 @@ func TestTokenizeLine(t *testing.T) {
 		want     []string
 		not      []string
 	}{
-		{"short words dropped", "a an the cat", regionBody, []string{"the", "cat"}, []string{"a", "an"}},
+		{"short words dropped", "a an cat", regionBody, []string{"cat"}, []string{"a", "an"}},
 		{"title case lowered", "Hello there", regionBody, []string{"hello", "there"}, []string{"Hello"}},
 		{"upper decomposed", "FREE!!", regionBody, []string{"FREE!!", "FREE", "free!!", "free"}, nil},
 		{"trim punctuation", `"quoted", 'words'.`, regionBody, []string{"quoted", "words"}, []string{`"quoted"`}},
@@ -296,5 +296,17 @@ func TestInRange(t *testing.T) {
 		if !InRange(p, lo, hi) {
 			t.Fatalf("Rule(%v) = %s but InRange(%v, %v, %v) is false", p, r, p, lo, hi)
 		}
+	}
+}
+
+func TestStopwords(t *testing.T) {
+	got := tokenizeLine("The information you need is HERE, from THE web", "", regionBody)
+	for _, w := range []string{"The", "the", "information", "you", "need", "from", "THE", "web"} {
+		if slices.Contains(got, w) {
+			t.Errorf("tokenizeLine kept stopword %q: %q", w, got)
+		}
+	}
+	if !slices.Contains(got, "HERE") {
+		t.Errorf("tokenizeLine dropped a non-stopword: %q", got)
 	}
 }

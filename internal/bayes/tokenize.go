@@ -90,7 +90,7 @@ func tokenizeLine(line, prefix string, region int) []string {
 	for _, tok := range strings.FieldsFunc(line, isSpace) {
 		tok = strings.TrimLeft(tok, `-'".,`)
 		tok = strings.TrimRight(tok, `-'".,`)
-		if len(tok) < 3 {
+		if len(tok) < 3 || isStopword(tok) {
 			continue
 		}
 		out = appendToken(out, tok, prefix, region)
