@@ -14,29 +14,48 @@ import (
 )
 
 func init() {
-	register("spam", "score messages with SpamAssassin rules (spam check [-rules DIR] [-site DIR] [-local F] FILE|DIR...)", runSpam)
+	register("spam", "score or learn messages with SpamAssassin rules (spam check|learn [-rules DIR] [-site DIR] [-local F] [-bayes DB] FILE|DIR...)", runSpam)
 }
 
+const spamUsage = "usage: gomilter spam check [-rules DIR] [-site DIR] [-local FILE] [-bayes DB] [-v] FILE|DIR...\n" +
+	"       gomilter spam learn -spam|-ham -bayes DB [-rules DIR] [-site DIR] [-local FILE] FILE|DIR..."
+
 func runSpam(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(stderr, "usage: gomilter spam check [-rules DIR] [-site DIR] [-local FILE] [-v] FILE|DIR...")
+	if len(args) == 0 || args[0] != "check" && args[0] != "learn" {
+		fmt.Fprintln(stderr, spamUsage)
 		return 2
 	}
-	fs := flag.NewFlagSet("spam check", flag.ContinueOnError)
+	fs := flag.NewFlagSet("spam "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	rules := fs.String("rules", "/usr/share/spamassassin", "rule directory (*.cf)")
 	site := fs.String("site", "/etc/spamassassin", `site directory (*.pre, local.cf); "-" for none`)
 	local := fs.String("local", "", "extra configuration file read last")
+	bayes := fs.String("bayes", "", "Bayes token database (bbolt file)")
 	verbose := fs.Bool("v", false, "print load warnings and the headers that would be added")
+	asSpam := fs.Bool("spam", false, "learn: the messages are spam")
+	asHam := fs.Bool("ham", false, "learn: the messages are ham")
 	paths, err := parseInterleaved(fs, args[1:])
 	if err != nil || len(paths) == 0 {
-		fmt.Fprintln(stderr, "gomilter spam check: need at least one FILE or DIR")
+		fmt.Fprintln(stderr, spamUsage)
 		return 2
 	}
-	eng, warns, err := spam.Load(spam.Options{RuleDirs: []string{*rules}, SiteDir: *site, LocalCF: *local})
+	eng, warns, err := spam.Load(spam.Options{RuleDirs: []string{*rules}, SiteDir: *site, LocalCF: *local, BayesPath: *bayes})
 	if err != nil {
 		fmt.Fprintln(stderr, "gomilter spam:", err)
 		return 1
+	}
+	defer eng.Close()
+	files, err := expandPaths(paths)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomilter spam:", err)
+		return 1
+	}
+	if args[0] == "learn" {
+		if *asSpam == *asHam {
+			fmt.Fprintln(stderr, "gomilter spam learn: give exactly one of -spam or -ham")
+			return 2
+		}
+		return spamLearn(eng, files, *asSpam, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "spam: %d rules active, %d warnings, eval functions not implemented: %s\n",
 		eng.ActiveRules(), len(warns), strings.Join(eng.NotImpl, " "))
@@ -44,11 +63,6 @@ func runSpam(args []string, stdout, stderr io.Writer) int {
 		for _, w := range warns {
 			fmt.Fprintln(stderr, "spam: warning:", w)
 		}
-	}
-	files, err := expandPaths(paths)
-	if err != nil {
-		fmt.Fprintln(stderr, "gomilter spam:", err)
-		return 1
 	}
 	rc := 0
 	for _, f := range files {
@@ -71,6 +85,29 @@ func runSpam(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return rc
+}
+
+// spamLearn is sa-learn: train the Bayes database with files.
+func spamLearn(eng *spam.Engine, files []string, isSpam bool, stdout, stderr io.Writer) int {
+	learned := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintln(stderr, "gomilter spam:", err)
+			return 1
+		}
+		changed, err := eng.Learn(context.Background(), raw, isSpam)
+		if err != nil {
+			fmt.Fprintln(stderr, "gomilter spam:", err)
+			return 1
+		}
+		if changed {
+			learned++
+		}
+	}
+	s, h := eng.BayesCounts()
+	fmt.Fprintf(stdout, "learned from %d of %d messages; database holds %d spam, %d ham\n", learned, len(files), s, h)
+	return 0
 }
 
 // expandPaths lists regular files, walking directories in name order.

@@ -62,7 +62,7 @@ func (e *Engine) comparable(name string) bool {
 	if strings.HasPrefix(name, "RCVD_IN_") || strings.HasPrefix(name, "URIBL_") || strings.HasPrefix(name, "BAYES_") {
 		return false
 	}
-	for _, n := range e.ruleList {
+	for _, n := range e.sets[0].ruleList {
 		if n == name {
 			return true
 		}
@@ -122,7 +122,7 @@ func TestCorpusAgreement(t *testing.T) {
 func compareAll(e *Engine, sel []refRow, results []*Result) *agreeStats {
 	st := &agreeStats{perRuleFN: map[string]int{}, perRuleFP: map[string]int{}}
 	nComparable := 0
-	for _, n := range e.ruleList {
+	for _, n := range e.sets[0].ruleList {
 		if !strings.HasPrefix(n, "__") && e.comparable(n) {
 			nComparable++
 		}

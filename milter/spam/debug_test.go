@@ -66,6 +66,7 @@ func TestDebugRules(t *testing.T) {
 	e := systemEngine(t)
 	raw, _ := os.ReadFile(f)
 	m := newMsgState(e, nil, raw)
+	m.set = e.sets[0]
 	e.runRules(m)
 	for _, r := range strings.Split(os.Getenv("SPAM_DEBUG_RULES"), ",") {
 		_, active := e.conf.Rules[r]

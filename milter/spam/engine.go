@@ -29,20 +29,30 @@ type Options struct {
 	Now func() time.Time
 	// Registerer receives gomilter_spam_* metrics; nil means none.
 	Registerer prometheus.Registerer
+	// BayesPath is the bbolt token database (created if missing). Empty
+	// disables Bayes; with use_bayes 1 and at least 200 spam and 200 ham
+	// learned, messages are scored with SA's Bayes score sets.
+	BayesPath string
 }
 
 // Engine is a loaded rule set; it is safe for concurrent Check calls.
 type Engine struct {
-	conf     *Conf
-	set      int // SA score set: net*1 + bayes*2
-	opts     Options
+	conf    *Conf
+	opts    Options
+	sets    map[int]*ruleSet // by SA score set: net*1 + bayes*2
+	NotImpl []string         // eval functions referenced but not implemented
+	Backtrk int              // rules on the backtracking regex engine
+	metrics *metrics
+	bayes   *bayesStore
+}
+
+// ruleSet is what runs for one SA score set.
+type ruleSet struct {
+	set      int
 	active   []*Rule
 	metas    []*Rule // in dependency order
 	byKind   map[RuleKind][]*Rule
-	NotImpl  []string // eval functions referenced but not implemented
-	Backtrk  int      // rules on the backtracking regex engine
 	ruleList []string
-	metrics  *metrics
 }
 
 // Load reads the configuration and compiles every rule. warnings lists
@@ -99,12 +109,10 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 	if err != nil {
 		return nil, c.Warnings, err
 	}
-	e := &Engine{conf: c, opts: opts, byKind: map[RuleKind][]*Rule{}, metrics: met}
-	if c.UseBayes && false { // Bayes store not wired yet: stay in a no-Bayes set
-		e.set |= 2
-	}
+	e := &Engine{conf: c, opts: opts, metrics: met, sets: map[int]*ruleSet{}}
 	c.applyReplaceTags()
 	notImpl := map[string]bool{}
+	var usable []*Rule
 	for _, name := range sortedKeys(c.Rules) {
 		r := c.Rules[name]
 		if r.Kind < 0 {
@@ -124,31 +132,55 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("rule %s: %v", name, err))
 			continue
 		}
-		if !e.runnable(r) {
-			continue
-		}
 		if r.Eval != nil && evalFuncs[r.Eval.Func] == nil {
-			notImpl[r.Eval.Func] = true
+			if (&ruleSet{}).runnable(r) {
+				notImpl[r.Eval.Func] = true
+			}
 			continue
 		}
-		e.active = append(e.active, r)
-		e.ruleList = append(e.ruleList, name)
+		usable = append(usable, r)
+	}
+	e.NotImpl = sortedKeys(notImpl)
+	sets := []int{0}
+	if c.UseBayes && opts.BayesPath != "" {
+		sets = append(sets, 2)
+	}
+	for _, set := range sets {
+		e.sets[set] = buildSet(set, usable, c.Rules)
+	}
+	if len(sets) > 1 {
+		b, err := openBayes(opts.BayesPath)
+		if err != nil {
+			return nil, c.Warnings, err
+		}
+		e.bayes = b
+	}
+	return e, c.Warnings, nil
+}
+
+func buildSet(set int, usable []*Rule, all map[string]*Rule) *ruleSet {
+	rs := &ruleSet{set: set, byKind: map[RuleKind][]*Rule{}}
+	for _, r := range usable {
+		if !rs.runnable(r) {
+			continue
+		}
+		rs.active = append(rs.active, r)
+		rs.ruleList = append(rs.ruleList, r.Name)
 		if r.Kind == KindMeta {
-			e.metas = append(e.metas, r)
+			rs.metas = append(rs.metas, r)
 		} else {
-			e.byKind[r.Kind] = append(e.byKind[r.Kind], r)
+			rs.byKind[r.Kind] = append(rs.byKind[r.Kind], r)
 		}
 	}
-	e.metas = orderMetas(e.metas, c.Rules)
-	e.NotImpl = sortedKeys(notImpl)
-	return e, c.Warnings, nil
+	rs.metas = orderMetas(rs.metas, all)
+	return rs
 }
 
 // runnable applies SA's rule selection: a zero score in the active set
 // disables a rule; net and learn eval rules need their score-set bit
 // (SA checks tflags only when running eval tests, so net-flagged metas
 // and regex rules still run).
-func (e *Engine) runnable(r *Rule) bool {
+func (e *ruleSet) runnable(r *Rule) bool {
 	if r.Score[e.set] == 0 {
 		return false
 	}
@@ -220,7 +252,15 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // ActiveRules is the number of rules that run for each message.
-func (e *Engine) ActiveRules() int { return len(e.active) }
+func (e *Engine) ActiveRules() int { return len(e.sets[0].active) }
+
+// Close releases the Bayes database, if any.
+func (e *Engine) Close() error {
+	if e.bayes != nil {
+		return e.bayes.close()
+	}
+	return nil
+}
 
 // RequiredScore is the spam threshold.
 func (e *Engine) RequiredScore() float64 { return e.conf.RequiredScore }
@@ -243,6 +283,10 @@ func (e *Engine) CheckBytes(ctx context.Context, env *mailmsg.Envelope, raw []by
 	}()
 	m := newMsgState(e, env, raw)
 	m.ctx = ctx
+	m.set = e.sets[0]
+	if rs := e.sets[2]; rs != nil && e.bayes.ready() {
+		m.set = rs
+	}
 	e.runRules(m)
 	return e.result(m)
 }

@@ -37,6 +37,8 @@ type msgState struct {
 	textParts  []*part
 	plainTexts map[*part]string
 	ctx        context.Context
+	set        *ruleSet
+	bayesProb  *float64
 	flags      *parseFlags
 	mime       *mimeStats
 	lines      map[RuleKind][]*text

@@ -47,8 +47,8 @@ func (e *Engine) result(m *msgState) *Result {
 		}
 		r := e.conf.Rules[name]
 		res.Rules = append(res.Rules, name)
-		res.Scores[name] = r.Score[e.set]
-		sum += r.Score[e.set]
+		res.Scores[name] = r.Score[m.set.set]
+		sum += r.Score[m.set.set]
 	}
 	sort.Strings(res.Rules)
 	res.Score = math.Round(sum*1000) / 1000

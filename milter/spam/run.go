@@ -22,7 +22,7 @@ func boolEval(f func(m *msgState, args []string) bool) evalFunc {
 
 func (e *Engine) runRules(m *msgState) {
 	for _, kind := range []RuleKind{KindHeader, KindBody, KindRawbody, KindFull, KindURI, KindMimeheader} {
-		for _, r := range e.byKind[kind] {
+		for _, r := range m.set.byKind[kind] {
 			if m.ctx != nil && m.ctx.Err() != nil {
 				return
 			}
@@ -31,7 +31,7 @@ func (e *Engine) runRules(m *msgState) {
 			}
 		}
 	}
-	for _, r := range e.metas {
+	for _, r := range m.set.metas {
 		v := r.meta.eval(func(n string) float64 { return m.hits[n] })
 		if v != 0 {
 			m.hits[r.Name] = v
