@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
 )
@@ -32,6 +33,10 @@ type Options struct {
 	// MaxTokens bounds each database for Expire (default 150000,
 	// SpamAssassin's bayes_expiry_max_db_size).
 	MaxTokens int
+	// IgnoreHeaders are more header fields whose values are not tokenized,
+	// beyond the built-in list (SpamAssassin's bayes_ignore_header; see
+	// ReadIgnoreHeaders). Changing them changes the tokens: relearn.
+	IgnoreHeaders []string
 	// RobinsonS and RobinsonX are Robinson's f(w) constants (defaults
 	// DefaultRobinsonS, DefaultRobinsonX; SAConstantsS/X for SpamAssassin's).
 	RobinsonS, RobinsonX float64
@@ -55,6 +60,7 @@ type Classifier struct {
 	auto    AutoLearnThresholds
 	rs, rx  float64
 	maxToks int
+	ignore  map[string]bool
 }
 
 // New returns a classifier over opts.Store.
@@ -63,6 +69,10 @@ func New(opts Options) (*Classifier, error) {
 		return nil, errors.New("bayes: Options.Store is required")
 	}
 	c := &Classifier{store: opts.Store, minSpam: opts.MinSpam, minHam: opts.MinHam, auto: opts.AutoLearn}
+	c.ignore = make(map[string]bool, len(opts.IgnoreHeaders))
+	for _, h := range opts.IgnoreHeaders {
+		c.ignore[strings.ToLower(h)] = true
+	}
 	c.maxToks = opts.MaxTokens
 	if c.maxToks == 0 {
 		c.maxToks = DefaultMaxTokens
@@ -112,7 +122,7 @@ func hashes(toks map[Hash]string) []Hash {
 // Learn records msg as spam or ham in user's database ("" = global).
 // learned is false when the message was already learned as that class.
 func (c *Classifier) Learn(ctx context.Context, msg *mailmsg.Message, spam bool, user string) (learned bool, err error) {
-	toks := hashes(Tokenize(msg))
+	toks := hashes(tokenize(msg, c.ignore))
 	learned, err = c.store.Learn(ctx, user, MessageID(msg), toks, spam)
 	if err != nil {
 		return false, fmt.Errorf("bayes: learn: %w", err)
@@ -122,7 +132,7 @@ func (c *Classifier) Learn(ctx context.Context, msg *mailmsg.Message, spam bool,
 
 // Forget removes a learned message; false when it was not learned.
 func (c *Classifier) Forget(ctx context.Context, msg *mailmsg.Message, user string) (bool, error) {
-	ok, err := c.store.Forget(ctx, user, MessageID(msg), hashes(Tokenize(msg)))
+	ok, err := c.store.Forget(ctx, user, MessageID(msg), hashes(tokenize(msg, c.ignore)))
 	if err != nil {
 		return false, fmt.Errorf("bayes: forget: %w", err)
 	}
@@ -156,7 +166,7 @@ func (c *Classifier) Score(ctx context.Context, msg *mailmsg.Message, user strin
 	if nspam < c.minSpam || nham < c.minHam {
 		return 0, false, nil
 	}
-	return c.scoreTokens(ctx, user, hashes(Tokenize(msg)), nspam, nham)
+	return c.scoreTokens(ctx, user, hashes(tokenize(msg, c.ignore)), nspam, nham)
 }
 
 func (c *Classifier) scoreTokens(ctx context.Context, user string, toks []Hash, nspam, nham uint64) (float64, bool, error) {

@@ -54,13 +54,13 @@ type headerSource struct{ name, value string }
 // by (compressed) name in first-seen order. Only the two Received fields
 // nearest the originator are used: the ones added by our own relays say
 // nothing about the message.
-func headerTokenSources(msg *mailmsg.Message) []headerSource {
+func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool) []headerSource {
 	var fields, rcvd []mailmsg.Field
 	for _, f := range msg.Header {
 		switch {
 		case strings.EqualFold(f.Name, "Received"):
 			rcvd = append(rcvd, f)
-		case !ignoredHeaders.MatchString(f.Name):
+		case !ignoredHeaders.MatchString(f.Name) && !ignore[strings.ToLower(f.Name)]:
 			fields = append(fields, f)
 		}
 	}

@@ -38,7 +38,12 @@ const (
 
 // Tokenize returns the distinct tokens of msg keyed by their stored hash.
 // The value is the token text, kept for explanations and debugging only.
-func Tokenize(msg *mailmsg.Message) map[Hash]string {
+// It uses only the built-in header exclusions; Classifier adds
+// Options.IgnoreHeaders.
+func Tokenize(msg *mailmsg.Message) map[Hash]string { return tokenize(msg, nil) }
+
+// tokenize is Tokenize with extra header names (lower case) to skip.
+func tokenize(msg *mailmsg.Message, ignore map[string]bool) map[Hash]string {
 	c := extract(msg)
 	subject, _ := msg.Get("Subject")
 	subject = decodeWords(subject)
@@ -67,7 +72,7 @@ func Tokenize(msg *mailmsg.Message) map[Hash]string {
 		}
 	}
 	n = 0
-	for _, hv := range headerTokenSources(msg) {
+	for _, hv := range headerTokenSources(msg, ignore) {
 		ts := tokenizeLine(hv.value, "H"+hv.name+":", regionHeader)
 		add(ts)
 		if n += len(ts); n >= maxHeaderTokens {
