@@ -27,6 +27,18 @@ type learnFlags struct {
 	spam, ham, forget bool
 	store, redisAddr  string
 	redisPrefix, user string
+	rules             string
+}
+
+// newClassifier builds the classifier with SpamAssassin's
+// bayes_ignore_header list from the rule directory, so that learning and
+// scoring tokenize alike.
+func newClassifier(st bayes.Store, rules string) (*bayes.Classifier, error) {
+	ignore, err := bayes.ReadIgnoreHeaders(rules)
+	if err != nil {
+		return nil, err
+	}
+	return bayes.New(bayes.Options{Store: st, IgnoreHeaders: ignore})
 }
 
 func runSpamLearn(args []string, stdout, stderr io.Writer) int {
@@ -40,6 +52,7 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&lf.redisAddr, "redis", "", "Redis host:port (instead of -store)")
 	fs.StringVar(&lf.redisPrefix, "redis-prefix", bayes.DefaultRedisPrefix, "Redis key prefix")
 	fs.StringVar(&lf.user, "user", "", "per-user database (default: the global one)")
+	fs.StringVar(&lf.rules, "rules", "/usr/share/spamassassin", "rule directory whose bayes_ignore_header lines apply")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return 2
@@ -54,7 +67,7 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeStore()
-	c, err := bayes.New(bayes.Options{Store: st})
+	c, err := newClassifier(st, lf.rules)
 	if err != nil {
 		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
 		return 1

@@ -51,7 +51,7 @@ func runSpamd(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer closeStore()
-		c, err := bayes.New(bayes.Options{Store: st})
+		c, err := newClassifier(st, *rules)
 		if err != nil {
 			fmt.Fprintln(stderr, "gomilter spamd:", err)
 			return 1
