@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -37,14 +38,20 @@ func TestPostfixToMaildirReadByDovecot(t *testing.T) {
 	home := filepath.Join(dir, "vmail", "alice")
 	pwfile := filepath.Join(dir, "passwd")
 	writeFile(t, pwfile, fmt.Sprintf("alice@example.org:{PLAIN}secret:%d:%d::%s::\n", vmailID, vmailID, home))
-	writeFile(t, filepath.Join(home, ".dovecot.sieve"), `require ["fileinto", "mailbox"];
-if header :contains "X-Spam-Flag" "YES" { fileinto :create "Junk"; stop; }`)
-	sock := startOnSocket(t, dir, pwfile)
+	writeFile(t, filepath.Join(home, ".dovecot.sieve"), `require ["fileinto", "mailbox", "copy", "vacation"];
+if header :contains "X-Spam-Flag" "YES" { fileinto :create "Junk"; stop; }
+redirect :copy "archive@remote.example";
+vacation :days 1 :subject "Out of office" "Back on Monday.";`)
+	relay := &lateRelay{}
+	sock := startOnSocket(t, dir, pwfile, relay)
 
 	inst := postfixtest.Start(t, postfixtest.Options{
 		VirtualDomains: []string{"example.org"},
 		MainCF:         map[string]string{"virtual_transport": "lmtp:unix:" + sock},
 	})
+	// Sieve's outgoing mail goes back into the same Postfix, which relays
+	// it to its sink.
+	relay.set(&SMTPRelay{Addr: inst.SMTPAddr(), Helo: "mda.test"})
 	ham := "From: Bob <bob@example.net>\r\nTo: alice@example.org\r\nSubject: lunch tomorrow\r\nMessage-ID: <ham1@example.net>\r\n\r\nSee you at noon.\r\n"
 	spam := "From: x@example.net\r\nTo: alice@example.org\r\nSubject: cheap pills\r\nX-Spam-Flag: YES\r\nMessage-ID: <spam1@example.net>\r\n\r\nBuy now.\r\n"
 	for _, m := range []string{ham, spam} {
@@ -55,9 +62,10 @@ if header :contains "X-Spam-Flag" "YES" { fileinto :create "Junk"; stop; }`)
 	if err := inst.Send(t, "bob@example.net", []string{"nobody@example.org"}, []byte(ham)); err != nil {
 		t.Fatal(err)
 	}
-	sent := inst.WaitLogCount(t, "status=sent", 2, 30*time.Second)
-	if !strings.Contains(sent[0], "Saved") {
-		t.Errorf("Postfix log does not show our reply: %s", sent[0])
+	for _, l := range inst.WaitLogCount(t, "Saved)", 2, 30*time.Second) {
+		if !strings.Contains(l, "postfix/lmtp") || !strings.Contains(l, "status=sent (250 2.0.0 <alice@example.org> ") {
+			t.Errorf("Postfix log line for our reply: %s", l)
+		}
 	}
 	bounced := inst.WaitLog(t, "status=bounced", 30*time.Second)
 	if !strings.Contains(bounced, "550 5.1.1 <nobody@example.org> User doesn't exist: nobody@example.org") {
@@ -76,16 +84,56 @@ if header :contains "X-Spam-Flag" "YES" { fileinto :create "Junk"; stop; }`)
 	if junk := doveadmFetch(t, doveadm, conf, "Junk"); !strings.Contains(junk, "Subject: cheap pills") {
 		t.Errorf("Dovecot's Junk:\n%s", junk)
 	}
+	checkSieveMail(t, inst)
+}
+
+// checkSieveMail: the redirect copy keeps the original sender and gets
+// X-Sieve-Redirected-From; the vacation reply comes from <> to the sender.
+func checkSieveMail(t *testing.T, inst *postfixtest.Instance) {
+	t.Helper()
+	var redirect, vacation *postfixtest.SinkMessage
+	deadline := time.Now().Add(30 * time.Second)
+	for (redirect == nil || vacation == nil) && time.Now().Before(deadline) {
+		for _, m := range inst.Sink().Messages() {
+			switch {
+			case len(m.To) == 1 && m.To[0] == "archive@remote.example":
+				redirect = &m
+			case len(m.To) == 1 && m.To[0] == "bob@example.net" && strings.Contains(string(m.Data), "Subject: Out of office"):
+				vacation = &m
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if redirect == nil || redirect.From != "bob@example.net" || !strings.Contains(string(redirect.Data), "X-Sieve-Redirected-From: alice@example.org") ||
+		!strings.Contains(string(redirect.Data), "lunch tomorrow") {
+		t.Errorf("redirect copy missing or wrong (sink has %d messages)", inst.Sink().Len())
+	}
+	if vacation == nil || vacation.From != "" || !strings.Contains(string(vacation.Data), "Auto-Submitted: auto-replied (vacation)") {
+		t.Errorf("vacation reply missing or wrong (sink has %d messages)", inst.Sink().Len())
+	}
+}
+
+// lateRelay is a Relay whose target is known only once Postfix runs.
+type lateRelay struct{ r atomic.Pointer[SMTPRelay] }
+
+func (l *lateRelay) set(r *SMTPRelay) { l.r.Store(r) }
+
+func (l *lateRelay) Send(ctx context.Context, from string, to []string, msg []byte) error {
+	r := l.r.Load()
+	if r == nil {
+		return fmt.Errorf("relay not ready")
+	}
+	return r.Send(ctx, from, to, msg)
 }
 
 // startOnSocket serves our LMTP on a unix socket Postfix can reach.
-func startOnSocket(t *testing.T, dir, pwfile string) string {
+func startOnSocket(t *testing.T, dir, pwfile string, relay Relay) string {
 	t.Helper()
 	db, err := userdb.OpenPasswdFile(pwfile, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(&UserDB{DB: db}, Options{Hostname: "mda.test", Sieve: &SieveOptions{}})
+	srv, err := NewServer(&UserDB{DB: db}, Options{Hostname: "mda.test", Sieve: &SieveOptions{}, Relay: relay})
 	if err != nil {
 		t.Fatal(err)
 	}

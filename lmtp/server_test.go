@@ -1,6 +1,7 @@
 package lmtp
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -160,4 +161,43 @@ func TestUnknownUserLookupKey(t *testing.T) {
 	c.expect("250 *")
 	c.expect("250 *")
 	c.expect("550 5.1.1 <Nobody+tag@Example.ORG> User doesn't exist: nobody@example.org")
+}
+
+// The same recipient twice gets two replies and one stored copy.
+func TestDuplicateRecipient(t *testing.T) {
+	e := newTestEnv(t, nil)
+	c := e.dial()
+	c.send("LHLO mx", "MAIL FROM:<a@example.net>", "RCPT TO:<alice@example.org>", "RCPT TO:<alice@example.org>", "DATA")
+	for range 4 {
+		c.expect("250 *")
+	}
+	c.expect("354 *")
+	c.data("Subject: dup\r\n\r\nx\r\n")
+	c.expect("250 2.0.0 <alice@example.org> * Saved")
+	c.expect("250 2.0.0 <alice@example.org> * Saved")
+	if n := len(files(t, e.users["alice@example.org"].MailDir)); n != 1 {
+		t.Errorf("%d copies stored, want 1", n)
+	}
+}
+
+// Shutdown lets an open connection finish its transaction.
+func TestShutdownDrains(t *testing.T) {
+	e := newTestEnv(t, nil)
+	c := e.dial()
+	c.send("LHLO mx", "MAIL FROM:<a@example.net>", "RCPT TO:<alice@example.org>")
+	c.expect("250 *")
+	c.expect("250 *")
+	c.expect("250 *")
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Shutdown(context.Background()) }()
+	c.send("DATA")
+	c.expect("354 *")
+	c.data("Subject: late\r\n\r\nx\r\n")
+	c.expect("250 2.0.0 *")
+	c.send("QUIT")
+	c.expect("221 *")
+	c.c.Close()
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
 }
