@@ -52,8 +52,8 @@ func (r *Runtime) implicitFlags() []string {
 func checkRedirect(c *Compiler, n *Node) {
 	a := n.Args[0].Str()
 	if c.ConstString(a) {
-		if _, ok := normalizeRedirect(a); !ok {
-			c.Errorf(n.Args[0].Pos, "specified redirect address '%s' is invalid", a)
+		if p := parseSieveAddress(a); p.err != "" {
+			c.Errorf(n.Args[0].Pos, "specified redirect address '%s' is invalid: %s", sanitize(a, 128), p.err)
 		}
 	}
 }
@@ -61,34 +61,11 @@ func checkRedirect(c *Compiler, n *Node) {
 // normalizeRedirect reduces "Name <a@b>" to a@b and checks it is one
 // plain address with a domain.
 func normalizeRedirect(a string) (string, bool) {
-	addrs, ok := parseAddressList(a)
-	if !ok || len(addrs) != 1 {
+	p := parseSieveAddress(a)
+	if p.err != "" {
 		return "", false
 	}
-	local, domain, hasAt := splitAddr(addrs[0])
-	if !hasAt || local == "" || domain == "" || strings.ContainsAny(domain, " \t<>()[]\\,;:\"") {
-		return "", false
-	}
-	return unquoteLocal(local) + "@" + domain, true
-}
-
-// unquoteLocal drops the quotes of a quoted local part that is a plain
-// dot-atom anyway ("Sirius" -> Sirius), as Pigeonhole normalizes.
-func unquoteLocal(l string) string {
-	if len(l) < 2 || l[0] != '"' || l[len(l)-1] != '"' {
-		return l
-	}
-	inner := l[1 : len(l)-1]
-	if inner == "" || inner[0] == '.' || inner[len(inner)-1] == '.' || strings.Contains(inner, "..") {
-		return l
-	}
-	for i := 0; i < len(inner); i++ {
-		c := inner[i]
-		if !(isIdentChar(c) || strings.IndexByte("!#$%&'*+-/=?^`{|}~.", c) >= 0) {
-			return l
-		}
-	}
-	return inner
+	return p.String(), true
 }
 
 func runRedirect(r *Runtime, n *Node) error {

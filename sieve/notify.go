@@ -78,8 +78,22 @@ func parseMailtoURI(u string) ([]string, bool) {
 func checkNotify(c *Compiler, n *Node) {
 	m := n.Args[0].Str()
 	if c.ConstString(m) {
-		if _, ok := parseMailtoURI(m); !ok {
+		if scheme, body, ok := strings.Cut(m, ":"); ok && strings.EqualFold(scheme, "mailto") {
+			if e := mailtoError(body); e != "" {
+				c.Errorf(n.Args[0].Pos, "notify command: mailto URI: %s", e)
+			}
+		} else if _, ok := parseMailtoURI(m); !ok {
 			c.Errorf(n.Args[0].Pos, "invalid notify method '%s'", m)
+		}
+	}
+	if v := n.TagValue("options"); v != nil {
+		for _, o := range v.Strs {
+			if c.ConstString(o) {
+				if e := notifyOptionError(o); e != "" {
+					c.Errorf(v.Pos, "notify command: %s", e)
+					break
+				}
+			}
 		}
 	}
 	if v := n.TagValue("importance"); v != nil && c.ConstString(v.Str()) {

@@ -20,15 +20,15 @@ func vacationSpecs() []*Spec {
 
 func checkVacation(c *Compiler, n *Node) {
 	if f := n.TagValue("from"); f != nil && c.ConstString(f.Str()) {
-		if _, ok := normalizeRedirect(f.Str()); !ok {
-			c.Errorf(f.Pos, "specified :from address '%s' is invalid for vacation action", f.Str())
+		if p := parseSieveAddress(f.Str()); p.err != "" {
+			c.Errorf(f.Pos, "specified :from address '%s' is invalid for vacation action: %s", sanitize(f.Str(), 128), p.err)
 		}
 	}
 	if a := n.TagValue("addresses"); a != nil {
 		for _, s := range a.Strs {
 			if c.ConstString(s) {
-				if _, ok := normalizeRedirect(s); !ok {
-					c.Errorf(a.Pos, "specified :addresses item '%s' is invalid for vacation action", s)
+				if p := parseSieveAddress(s); p.err != "" {
+					c.Errorf(a.Pos, "specified :addresses item '%s' is invalid for vacation action: %s", sanitize(s, 128), p.err)
 				}
 			}
 		}
