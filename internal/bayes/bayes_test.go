@@ -310,3 +310,16 @@ func TestStopwords(t *testing.T) {
 		t.Errorf("tokenizeLine dropped a non-stopword: %q", got)
 	}
 }
+
+func TestReceivedFoldedDate(t *testing.T) {
+	msg := ParseMessage([]byte("Received: from mail.com (unknown [64.86.155.148]) by\r\n    relay.example.com (Postfix) with SMTP id 1AE6470047 for\r\n    <a@b.example>; Fri,\r\n    23 Aug 2002 08:38:15 +0100 (IST)\r\n\r\nbody\r\n"))
+	toks := Tokenize(msg)
+	for _, bad := range []string{"H*r:Fri", "H*r:2002", "H*r:1AE6470047"} {
+		if _, ok := toks[HashToken(bad)]; ok {
+			t.Errorf("Received token %q survived chewing", bad)
+		}
+	}
+	if _, ok := toks[HashToken("H*r:ip*64.86.155.148")]; !ok {
+		t.Error("Received ip* token missing")
+	}
+}

@@ -78,7 +78,7 @@ func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool) []headerSo
 		grouped[name] = val
 	}
 	for _, f := range fields {
-		val := decodeWords(mailmsg.Unfold(f.Value))
+		val := decodeWords(unfold(f.Value))
 		if strings.TrimSpace(f.Name+val) == "" {
 			continue
 		}
@@ -200,6 +200,16 @@ func chewAddresses(v string) string {
 		toks = append(toks, mailAddrTokens(a.Address)...)
 	}
 	return strings.Join(toks, " ")
+}
+
+var foldRE = regexp.MustCompile(`\r?\n[ \t]+`)
+
+// unfold joins folded lines with one space (a fold and the whitespace after
+// it count as one space, as SpamAssassin decodes header values, so dates
+// split across lines still look like dates) and trims the value.
+func unfold(v string) string {
+	v = foldRE.ReplaceAllString(v, " ")
+	return strings.TrimSpace(strings.NewReplacer("\r\n", "", "\n", "").Replace(v))
 }
 
 // wordDecoder decodes RFC 2047 encoded words; any charset is passed through

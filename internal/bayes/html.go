@@ -22,7 +22,8 @@ func renderHTML(b []byte) (string, []string) {
 			return sb.String(), uris
 		case html.TextToken:
 			if skip == 0 {
-				sb.Write(z.Text())
+				// No-break spaces separate words like spaces.
+				sb.Write(bytes.ReplaceAll(z.Text(), []byte("\u00a0"), []byte(" ")))
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()

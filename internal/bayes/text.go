@@ -127,34 +127,44 @@ func decodeCTE(cte string, body []byte) []byte {
 	return body
 }
 
-var uriRE = regexp.MustCompile(`(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>"'()\[\]{}]+`)
+var (
+	uriRE   = regexp.MustCompile(`(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>"'()\[\]{}]+`)
+	emailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+`)
+)
 
+// findURIs returns the links in plain text, and its mail addresses as
+// mailto: links (SpamAssassin's URI list has both).
 func findURIs(b []byte) []string {
 	var out []string
 	for _, m := range uriRE.FindAll(b, 200) {
 		out = append(out, strings.TrimRight(string(m), ".,;:!?"))
 	}
+	for _, m := range emailRE.FindAll(b, 200) {
+		out = append(out, "mailto:"+strings.TrimRight(string(m), ".-"))
+	}
 	return out
 }
 
-// textLines turns the rendered parts into the lines the tokenizer reads, the
-// way SpamAssassin's get_body_text_array_common does: Subject first, blank
-// lines separate paragraphs, other whitespace runs become one space, long
-// paragraphs are cut into pieces of about 1 KB at spaces.
+// textLines turns the rendered parts into the lines the tokenizer reads,
+// as SpamAssassin's get_body_text_array_common does: parts joined by a
+// newline, blank lines mark paragraph ends, every other whitespace run
+// becomes one space (so a paragraph keeps one leading space if it had
+// indentation), the Subject is the first line, and lines longer than 2048
+// bytes are cut after a space.
 func textLines(subject string, parts []string) []string {
 	all := strings.Join(parts, "\n")
-	all = strings.ReplaceAll(all, "\r", "")
-	paras := paraRE.Split(all, -1)
-	out := []string{subject}
-	for _, p := range paras {
-		p = strings.Join(strings.Fields(p), " ")
-		for len(p) > 1024 {
-			cut := strings.LastIndexByte(p[:1024], ' ')
+	all = paraRE.ReplaceAllString(all, "\x00")
+	all = spaceRE.ReplaceAllString(all, " ")
+	all = strings.ReplaceAll(all, "\x00", "\n")
+	out := []string{subject + "\n"}
+	for _, p := range strings.SplitAfter(all, "\n") {
+		for len(p) > maxBodyLine {
+			cut := strings.LastIndexByte(p[:maxBodyLine], ' ') + 1
 			if cut <= 0 {
-				cut = 1024
+				cut = maxBodyLine
 			}
 			out = append(out, p[:cut])
-			p = strings.TrimLeft(p[cut:], " ")
+			p = p[cut:]
 		}
 		if p != "" {
 			out = append(out, p)
@@ -163,4 +173,9 @@ func textLines(subject string, parts []string) []string {
 	return out
 }
 
-var paraRE = regexp.MustCompile(`\n+[ \t\f\v]*\n+`)
+const maxBodyLine = 2048 // MAX_BODY_LINE_LENGTH
+
+var (
+	paraRE  = regexp.MustCompile(`\n+\s*\n+`)
+	spaceRE = regexp.MustCompile(`\s+`)
+)

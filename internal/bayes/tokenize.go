@@ -45,8 +45,10 @@ func Tokenize(msg *mailmsg.Message) map[Hash]string { return tokenize(msg, nil) 
 // tokenize is Tokenize with extra header names (lower case) to skip.
 func tokenize(msg *mailmsg.Message, ignore map[string]bool) map[Hash]string {
 	c := extract(msg)
-	subject, _ := msg.Get("Subject")
-	subject = decodeWords(subject)
+	var subject string
+	if f := msg.All("Subject"); len(f) > 0 {
+		subject = decodeWords(unfold(f[0].Value))
+	}
 	toks := make(map[Hash]string, 512)
 	add := func(ts []string) {
 		for _, t := range ts {
