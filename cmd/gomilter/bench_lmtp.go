@@ -122,16 +122,35 @@ func (b *lmtpBench) conn(w int) (*lmtpBenchConn, error) {
 	return b.conns[w], nil
 }
 
-// transaction runs MAIL, RCPTs and DATA; the outcome is "saved" when
-// every recipient got 250, else the class of the first failure.
+// transaction runs MAIL, RCPTs and DATA as Postfix does: refused
+// recipients are skipped. The outcome is "saved" when every recipient got
+// 250, else "tempfail" (any 4xx) or "rejected" (5xx only).
 func (b *lmtpBench) transaction(c *smtp.Client, msg []byte) (string, error) {
 	if err := c.Mail(b.from, nil); err != nil {
 		return "", err
 	}
-	for _, r := range b.rcpts {
-		if err := c.Rcpt(r, nil); err != nil {
-			return "", err
+	worst := "saved"
+	note := func(err error) {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) && se.Code/100 == 4 {
+			worst = "tempfail"
+		} else if worst == "saved" {
+			worst = "rejected"
 		}
+	}
+	accepted := 0
+	for _, r := range b.rcpts {
+		var se *smtp.SMTPError
+		if err := c.Rcpt(r, nil); errors.As(err, &se) {
+			note(err)
+		} else if err != nil {
+			return "", err
+		} else {
+			accepted++
+		}
+	}
+	if accepted == 0 {
+		return worst, c.Reset()
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -144,16 +163,11 @@ func (b *lmtpBench) transaction(c *smtp.Client, msg []byte) (string, error) {
 	var lerr smtp.LMTPDataError
 	if errors.As(err, &lerr) {
 		for _, e := range lerr {
-			if e.Code/100 == 4 {
-				return "tempfail", nil
-			}
+			note(e)
 		}
-		return "rejected", nil
+		return worst, nil
 	}
-	if err != nil {
-		return "", err
-	}
-	return "saved", nil
+	return worst, err
 }
 
 func (b *lmtpBench) closeAll() {
