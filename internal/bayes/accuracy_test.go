@@ -72,7 +72,7 @@ func loadCorpus(t testing.TB) []corpusMsg {
 				t.Fatal(err)
 			}
 			m := ParseMessage(raw)
-			out = append(out, corpusMsg{filepath.Base(f), group, group == "spam-1", m, hashes(tokenize(m, ignore)), MessageID(m)})
+			out = append(out, corpusMsg{filepath.Base(f), group, group == "spam-1", m, hashes(tokenize(m, ignore, nil)), MessageID(m)})
 		}
 	}
 	return out

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gomilter/gomilter/internal/mailmsg"
 )
 
 func TestTokenizeLine(t *testing.T) {
@@ -321,5 +323,21 @@ func TestReceivedFoldedDate(t *testing.T) {
 	}
 	if _, ok := toks[HashToken("H*r:ip*64.86.155.148")]; !ok {
 		t.Error("Received ip* token missing")
+	}
+}
+
+func TestMetadataTokens(t *testing.T) {
+	meta := func(*mailmsg.Message) []mailmsg.Field {
+		return []mailmsg.Field{{Name: "x-spam-relays-untrusted", Value: "[ ip=192.0.2.9 rdns=mx.example.net helo=mx.example.net by=relay.example ident= envfrom= intl=0 id=ABC auth= msa=0 ]"}}
+	}
+	c, _ := New(Options{Store: NewMemoryStore(), Metadata: meta})
+	toks := c.tokenize(ParseMessage([]byte("Subject: x\r\n\r\nbody\r\n")))
+	for _, want := range []string{"H*RU:192.0.2.9", "H*RU:mx.example.net", "H*RU:relay.example"} {
+		if _, ok := toks[HashToken(want)]; !ok {
+			t.Errorf("metadata token %q missing", want)
+		}
+	}
+	if _, ok := toks[HashToken("H*RU:ip=192.0.2.9")]; ok {
+		t.Error("relay keys not removed")
 	}
 }

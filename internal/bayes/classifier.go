@@ -37,6 +37,12 @@ type Options struct {
 	// beyond the built-in list (SpamAssassin's bayes_ignore_header; see
 	// ReadIgnoreHeaders). Changing them changes the tokens: relearn.
 	IgnoreHeaders []string
+	// Metadata, if set, returns pseudo-header fields tokenized like
+	// headers: SpamAssassin adds its relay analysis as
+	// x-spam-relays-{trusted,untrusted,internal,external} (lower-case
+	// names, values "[ ip=... rdns=... helo=... by=... ident= envfrom= ...
+	// ]"), which the rule engine can supply here.
+	Metadata func(*mailmsg.Message) []mailmsg.Field
 	// RobinsonS and RobinsonX are Robinson's f(w) constants (defaults
 	// DefaultRobinsonS, DefaultRobinsonX; SAConstantsS/X for SpamAssassin's).
 	RobinsonS, RobinsonX float64
@@ -61,6 +67,7 @@ type Classifier struct {
 	rs, rx  float64
 	maxToks int
 	ignore  map[string]bool
+	meta    func(*mailmsg.Message) []mailmsg.Field
 }
 
 // New returns a classifier over opts.Store.
@@ -69,6 +76,7 @@ func New(opts Options) (*Classifier, error) {
 		return nil, errors.New("bayes: Options.Store is required")
 	}
 	c := &Classifier{store: opts.Store, minSpam: opts.MinSpam, minHam: opts.MinHam, auto: opts.AutoLearn}
+	c.meta = opts.Metadata
 	c.ignore = make(map[string]bool, len(opts.IgnoreHeaders))
 	for _, h := range opts.IgnoreHeaders {
 		c.ignore[strings.ToLower(h)] = true
@@ -99,6 +107,14 @@ func New(opts Options) (*Classifier, error) {
 	return c, nil
 }
 
+func (c *Classifier) tokenize(msg *mailmsg.Message) map[Hash]string {
+	var meta []mailmsg.Field
+	if c.meta != nil {
+		meta = c.meta(msg)
+	}
+	return tokenize(msg, c.ignore, meta)
+}
+
 // MessageID is the id under which msg is remembered as learned: a hash of
 // its Message-ID field and its body, so that the same message delivered
 // twice (or learned again by hand) is recognised.
@@ -122,7 +138,7 @@ func hashes(toks map[Hash]string) []Hash {
 // Learn records msg as spam or ham in user's database ("" = global).
 // learned is false when the message was already learned as that class.
 func (c *Classifier) Learn(ctx context.Context, msg *mailmsg.Message, spam bool, user string) (learned bool, err error) {
-	toks := hashes(tokenize(msg, c.ignore))
+	toks := hashes(c.tokenize(msg))
 	learned, err = c.store.Learn(ctx, user, MessageID(msg), toks, spam)
 	if err != nil {
 		return false, fmt.Errorf("bayes: learn: %w", err)
@@ -132,7 +148,7 @@ func (c *Classifier) Learn(ctx context.Context, msg *mailmsg.Message, spam bool,
 
 // Forget removes a learned message; false when it was not learned.
 func (c *Classifier) Forget(ctx context.Context, msg *mailmsg.Message, user string) (bool, error) {
-	ok, err := c.store.Forget(ctx, user, MessageID(msg), hashes(tokenize(msg, c.ignore)))
+	ok, err := c.store.Forget(ctx, user, MessageID(msg), hashes(c.tokenize(msg)))
 	if err != nil {
 		return false, fmt.Errorf("bayes: forget: %w", err)
 	}
@@ -166,7 +182,7 @@ func (c *Classifier) Score(ctx context.Context, msg *mailmsg.Message, user strin
 	if nspam < c.minSpam || nham < c.minHam {
 		return 0, false, nil
 	}
-	return c.scoreTokens(ctx, user, hashes(tokenize(msg, c.ignore)), nspam, nham)
+	return c.scoreTokens(ctx, user, hashes(c.tokenize(msg)), nspam, nham)
 }
 
 func (c *Classifier) scoreTokens(ctx context.Context, user string, toks []Hash, nspam, nham uint64) (float64, bool, error) {

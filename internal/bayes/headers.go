@@ -34,6 +34,8 @@ var presenceOnly = regexp.MustCompile(`(?i)^(?:X-Face|X-(?:Gnu-?PG|PGP|GPG)(?:-K
 	`|D(?:KIM|omainKey)-Signature|X-Google-DKIM-Signature|ARC-(?:Message-Signature|Seal)|Autocrypt)$`)
 
 var (
+	relaysMeta  = regexp.MustCompile(`^x-spam-relays-(?:external|internal|trusted|untrusted)$`)
+	relayKeys   = regexp.MustCompile(` [a-z]+=`)
 	msgIDHeader = regexp.MustCompile(`(?i)^(?:|X-|Resent-)Message-Id$`)
 	addrHeader  = regexp.MustCompile(`(?i)^(?:|X-|Resent-)(?:Return-Path|From|To|Cc|Reply-To|Errors-To|Mail-Followup-To|Sender)$`)
 )
@@ -46,6 +48,7 @@ var nameCompression = map[string]string{
 	"Return-Path": "*p", "Return-path": "*rp", "X-Mailer": "*x",
 	"X-Authentication-Warning": "*a", "Organization": "*o", "Organisation": "*o",
 	"Content-Type": "*ct", "Content-Disposition": "*cd", "Content-Transfer-Encoding": "*ce",
+	"x-spam-relays-trusted": "*RT", "x-spam-relays-untrusted": "*RU",
 }
 
 type headerSource struct{ name, value string }
@@ -54,7 +57,7 @@ type headerSource struct{ name, value string }
 // by (compressed) name in first-seen order. Only the two Received fields
 // nearest the originator are used: the ones added by our own relays say
 // nothing about the message.
-func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool) []headerSource {
+func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool, meta []mailmsg.Field) []headerSource {
 	var fields, rcvd []mailmsg.Field
 	for _, f := range msg.Header {
 		switch {
@@ -64,6 +67,7 @@ func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool) []headerSo
 			fields = append(fields, f)
 		}
 	}
+	fields = append(fields, meta...)
 	for i := len(rcvd) - 1; i >= 0 && i >= len(rcvd)-2; i-- {
 		fields = append(fields, rcvd[i])
 	}
@@ -118,6 +122,8 @@ func chewHeader(name, val string) string {
 		return strings.Replace(val, "1.0", "", 1)
 	case presenceOnly.MatchString(name):
 		return "1"
+	case relaysMeta.MatchString(name):
+		return relayKeys.ReplaceAllString(val, " ")
 	}
 	return val
 }

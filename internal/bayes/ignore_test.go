@@ -18,7 +18,7 @@ func TestReadIgnoreHeaders(t *testing.T) {
 	}
 	msg := ParseMessage([]byte("Precedence: bulk\r\nX-Other: kept\r\n\r\nbody\r\n"))
 	c, _ := New(Options{Store: NewMemoryStore(), IgnoreHeaders: got})
-	toks := tokenize(msg, c.ignore)
+	toks := c.tokenize(msg)
 	if _, ok := toks[HashToken("HPrecedence:bulk")]; ok {
 		t.Error("ignored header tokenized")
 	}

@@ -40,10 +40,11 @@ const (
 // The value is the token text, kept for explanations and debugging only.
 // It uses only the built-in header exclusions; Classifier adds
 // Options.IgnoreHeaders.
-func Tokenize(msg *mailmsg.Message) map[Hash]string { return tokenize(msg, nil) }
+func Tokenize(msg *mailmsg.Message) map[Hash]string { return tokenize(msg, nil, nil) }
 
-// tokenize is Tokenize with extra header names (lower case) to skip.
-func tokenize(msg *mailmsg.Message, ignore map[string]bool) map[Hash]string {
+// tokenize is Tokenize with extra header names (lower case) to skip and
+// metadata pseudo-fields to tokenize like headers.
+func tokenize(msg *mailmsg.Message, ignore map[string]bool, meta []mailmsg.Field) map[Hash]string {
 	c := extract(msg)
 	var subject string
 	if f := msg.All("Subject"); len(f) > 0 {
@@ -74,7 +75,7 @@ func tokenize(msg *mailmsg.Message, ignore map[string]bool) map[Hash]string {
 		}
 	}
 	n = 0
-	for _, hv := range headerTokenSources(msg, ignore) {
+	for _, hv := range headerTokenSources(msg, ignore, meta) {
 		ts := tokenizeLine(hv.value, "H"+hv.name+":", regionHeader)
 		add(ts)
 		if n += len(ts); n >= maxHeaderTokens {
