@@ -11,7 +11,7 @@ func (c *Compiler) node(a *astNode, s *Spec) (*Node, bool) {
 		if arg.kind != argTag {
 			continue
 		}
-		if td := findTag(s.Tags, arg.tag); td == nil || (td.Ext != "" && !c.required[td.Ext]) {
+		if td := findTag(s.Tags, arg.tag); td == nil || !c.hasExt(td.Ext) {
 			key := s.Name + ":" + arg.tag
 			if !c.reported[key] {
 				c.reported[key] = true

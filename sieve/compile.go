@@ -162,6 +162,11 @@ func (c *Compiler) require(a *astNode) {
 			c.Errorf(a.pos, "require command: unknown Sieve capability '%s'", ext)
 			continue
 		}
+		if other, ok := map[string]string{"duplicate": "vnd.dovecot.duplicate",
+			"vnd.dovecot.duplicate": "duplicate"}[ext]; ok && c.required[other] {
+			c.Errorf(a.pos, "the (deprecated) vnd.dovecot.duplicate extension cannot be used together with the duplicate extension")
+			continue
+		}
 		c.required[ext] = true
 		switch ext {
 		case "spamtestplus":

@@ -19,10 +19,13 @@ func miscSpecs() []*Spec {
 		{Name: "error", Ext: "ihave", Args: []ValType{TString}, Run: func(r *Runtime, n *Node) error {
 			return r.errorf(n.Pos, "%s", r.String(n.Args[0]))
 		}},
-		{Name: "duplicate", Ext: "duplicate", IsTest: true, Tags: []TagDef{
+		// vnd.dovecot.duplicate is Pigeonhole's deprecated name, with
+		// :value where RFC 7352 has :uniqueid.
+		{Name: "duplicate", Ext: "duplicate|vnd.dovecot.duplicate", IsTest: true, Tags: []TagDef{
 			{Name: "handle", Param: TString}, {Name: "header", Param: TString, Group: "id"},
-			{Name: "uniqueid", Param: TString, Group: "id"}, {Name: "seconds", Param: TNumber},
-			{Name: "last"}}, Eval: evalDuplicate},
+			{Name: "uniqueid", Param: TString, Group: "id", Ext: "duplicate"},
+			{Name: "value", Param: TString, Group: "id", Ext: "vnd.dovecot.duplicate"},
+			{Name: "seconds", Param: TNumber}, {Name: "last"}}, Eval: evalDuplicate},
 		{Name: "spamtest", Ext: "spamtest", IsTest: true, Tags: tags(matchTags,
 			[]TagDef{{Name: "percent", Ext: "spamtestplus"}}), Args: []ValType{TString},
 			Check: func(c *Compiler, n *Node) { c.compileMatch(n, 0) }, Eval: evalScoreTest},
@@ -88,6 +91,8 @@ func evalDuplicate(r *Runtime, n *Node) (bool, error) {
 	switch {
 	case n.Tag("uniqueid"):
 		id = r.String(n.TagValue("uniqueid"))
+	case n.Tag("value"):
+		id = r.String(n.TagValue("value"))
 	case n.Tag("header"):
 		vals := fieldValues(r.msg.header, r.String(n.TagValue("header")), false)
 		if len(vals) == 0 {

@@ -1,6 +1,9 @@
 package sieve
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // This file checks the syntax tree against the command and test tables in
 // the order Pigeonhole's validator does, so a broken script yields the
@@ -63,7 +66,7 @@ func (c *Compiler) lookup(a *astNode, test bool) *Spec {
 	if test {
 		tbl, other, kind = c.reg.tests, c.reg.cmds, "test"
 	}
-	usable := func(s *Spec) bool { return s != nil && (s.Ext == "" || c.required[s.Ext]) }
+	usable := func(s *Spec) bool { return s != nil && c.hasExt(s.Ext) }
 	if s := tbl[a.name]; usable(s) {
 		return s
 	}
@@ -80,6 +83,20 @@ func (c *Compiler) lookup(a *astNode, test bool) *Spec {
 		c.Errorf(a.pos, "unknown %s '%s' (only reported once at first occurrence)", kind, a.name)
 	}
 	return nil
+}
+
+// hasExt reports whether a spec's extension is required; "a|b" accepts
+// either (a command shared by an extension and its deprecated alias).
+func (c *Compiler) hasExt(ext string) bool {
+	if ext == "" {
+		return true
+	}
+	for _, e := range strings.Split(ext, "|") {
+		if c.required[e] {
+			return true
+		}
+	}
+	return false
 }
 
 func isCond(name string) bool { return name == "if" || name == "elsif" || name == "else" }
@@ -281,13 +298,13 @@ func (c *Compiler) subtests(a *astNode, s *Spec) bool {
 func (c *Compiler) noSubtests(a *astNode, s *Spec) {
 	what := kindName(s)
 	name := a.tests[0].name
-	if t := c.reg.tests[name]; t != nil && (t.Ext == "" || c.required[t.Ext]) {
+	if t := c.reg.tests[name]; t != nil && c.hasExt(t.Ext) {
 		c.Errorf(a.pos, "the %s %s accepts no sub-tests, but tests are specified", s.Name, what)
 		return
 	}
 	cmd := c.reg.cmds[name]
-	if cmd == nil || (cmd.Ext != "" && !c.required[cmd.Ext]) {
-		if td := findTag(s.Tags, name); td != nil && (td.Ext == "" || c.required[td.Ext]) {
+	if cmd == nil || !c.hasExt(cmd.Ext) {
+		if td := findTag(s.Tags, name); td != nil && c.hasExt(td.Ext) {
 			c.Errorf(a.pos, "missing colon ':' before ':%s' tag in %s %s", name, s.Name, what)
 			return
 		}

@@ -19,8 +19,6 @@ var knownFailures = map[string]string{
 	"execute/examples.svtest: Sieve examples":                                         "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
 	"execute/examples.svtest: Subaddress (RFC5233) example":                           "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
 	"execute/examples.svtest: Vivil example":                                          "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
-	"extensions/duplicate/errors.svtest: Invalid Syntax (vnd)":                        "diagnostics: Pigeonhole's exact error count/wording not reproduced (parser stops at the first syntax error)",
-	"extensions/duplicate/execute-vnd.svtest: (file)":                                 "deprecated vnd.dovecot.duplicate alias is not implemented (RFC 7352 duplicate is)",
 	"extensions/editheader/protected.svtest: Configured forbid_add/forbid_delete":     "sieve_editheader_forbid_add/forbid_delete: Pigeonhole's exact interplay with the protected list not reproduced",
 	"extensions/enotify/mailto.svtest: Envelope <>":                                   "notification envelope-sender rules for a null original sender not reproduced",
 	"extensions/enotify/mailto.svtest: UTF-8 address":                                 "mailto: recipients with UTF-8 local parts are refused (no SMTPUTF8)",

@@ -73,7 +73,7 @@ var allExtensions = []string{"fileinto", "reject", "ereject", "envelope", "encod
 	"copy", "body", "variables", "vacation", "vacation-seconds", "relational",
 	"comparator-i;ascii-numeric", "subaddress", "imap4flags", "date", "index", "editheader",
 	"mailbox", "include", "duplicate", "spamtest", "spamtestplus", "virustest", "environment",
-	"regex", "mime", "foreverypart", "extracttext", "enotify", "ihave"}
+	"regex", "mime", "foreverypart", "extracttext", "enotify", "ihave", "vnd.dovecot.duplicate"}
 
 // RunFile runs one .svtest file.
 func RunFile(ctx context.Context, path string) FileResult {
