@@ -119,7 +119,7 @@ func (s *Server) withHeaders(t *transaction, rc *recipient, data []byte) []byte 
 		if t.remote != "" {
 			from += " ([" + t.remote + "])"
 		}
-		b.WriteString("Received: from " + from + "\r\n\tby " + s.opts.Hostname + " with LMTP id " + t.id +
+		b.WriteString("Received: from " + from + "\r\n\tby " + s.opts.Hostname + " with LMTP\r\n\tid " + t.id +
 			"\r\n\t(envelope-from <" + t.from + ">)")
 		if len(t.rcpts) == 1 {
 			b.WriteString("\r\n\tfor <" + rc.addr + ">")

@@ -55,7 +55,7 @@ func TestPerRecipientStatusesPipelined(t *testing.T) {
 		t.Fatalf("alice has %d messages, want 2 (one per accepted RCPT)", len(got))
 	}
 	body := readFile(t, got[0])
-	if !strings.HasPrefix(body, "Return-Path: <sender@example.net>\nReceived: from mx\n\tby mda.test with LMTP id ") {
+	if !strings.HasPrefix(body, "Return-Path: <sender@example.net>\nReceived: from mx\n\tby mda.test with LMTP\n\tid ") {
 		t.Errorf("prepended headers wrong:\n%s", body)
 	}
 	if strings.Contains(body, "Delivered-To:") {
@@ -160,7 +160,7 @@ func TestUnknownUserLookupKey(t *testing.T) {
 	c.send("LHLO mx", "MAIL FROM:<a@example.net>", "RCPT TO:<Nobody+tag@Example.ORG>")
 	c.expect("250 *")
 	c.expect("250 *")
-	c.expect("550 5.1.1 <Nobody+tag@Example.ORG> User doesn't exist: nobody@example.org")
+	c.expect("550 5.1.1 <Nobody+tag@Example.ORG> User doesn't exist: Nobody@Example.ORG")
 }
 
 // The same recipient twice gets two replies and one stored copy.

@@ -65,7 +65,8 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 // Rcpt implements smtp.Session: the user is looked up now so unknown
 // users are refused before any data is sent.
 func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
-	key := ss.lookupKey(to)
+	name := ss.stripDetail(to)
+	key := strings.ToLower(name)
 	ctx, cancel := context.WithTimeout(ss.s.ctx, ss.s.opts.LookupTimeout)
 	defer cancel()
 	u, err := ss.be.LookupUser(ctx, key)
@@ -74,7 +75,7 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	case isNotFound(err):
 		ss.s.metrics.deliveries.WithLabelValues(resultNoUser).Inc()
 		ss.s.opts.Logger.Info("unknown user", "session", ss.id, "from", ss.from, "rcpt", to, "user", key)
-		return replyNoUser(to, key)
+		return replyNoUser(to, name)
 	default:
 		ss.s.metrics.deliveries.WithLabelValues(resultTempfail).Inc()
 		ss.s.opts.Logger.Warn("user lookup failed", "session", ss.id, "rcpt", to, "reply", "451 4.3.0", "err", err)
@@ -88,17 +89,18 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	return nil
 }
 
-// lookupKey is the userdb key for an address: lower-cased (Dovecot's
-// auth_username_format %Lu) and without the detail.
-func (ss *session) lookupKey(addr string) string {
+// stripDetail removes the detail (user+detail@dom -> user@dom). The
+// userdb key is this, lower-cased (Dovecot's auth_username_format %Lu);
+// the reply names it as given, as Dovecot does.
+func (ss *session) stripDetail(addr string) string {
 	local, domain, hasAt := strings.Cut(addr, "@")
 	if i := strings.IndexAny(local, ss.s.opts.RecipientDelimiter); i > 0 {
 		local = local[:i]
 	}
 	if hasAt {
-		return strings.ToLower(local + "@" + domain)
+		return local + "@" + domain
 	}
-	return strings.ToLower(local)
+	return local
 }
 
 // Data implements smtp.Session; LMTP always uses LMTPData.
