@@ -212,10 +212,16 @@ func evalEnvelope(r *Runtime, n *Node) (bool, error) {
 			a = r.in.Envelope.From
 		case "to":
 			a = r.in.Envelope.To
+			if a == "" {
+				continue // no recipient: nothing to match
+			}
 		case "orig_to":
 			a = r.in.Envelope.OrigTo
 			if a == "" {
 				a = r.in.Envelope.To
+			}
+			if a == "" {
+				continue
 			}
 		case "auth":
 			a = r.in.Envelope.Auth

@@ -3,7 +3,6 @@ package sievetest
 import (
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
 	"github.com/gomilter/gomilter/sieve"
@@ -117,11 +116,13 @@ func (s *suite) runSet(r *sieve.Runtime, n *sieve.Node) error {
 	case "message":
 		setMessage(r, sieve.ParseMessage([]byte(val)))
 	case "envelope.from":
-		env.From = strings.Trim(val, "<>")
+		// Like Pigeonhole's testsuite, an invalid path leaves no address.
+		env.From, _ = sieve.ParsePath(val, true)
 	case "envelope.to":
-		env.To = strings.Trim(val, "<>")
+		env.To, _ = sieve.ParsePath(val, false)
+		env.OrigTo = env.To
 	case "envelope.orig_to":
-		env.OrigTo = strings.Trim(val, "<>")
+		env.OrigTo, _ = sieve.ParsePath(val, false)
 	case "envelope.auth":
 		env.Auth = val
 	default:
