@@ -194,7 +194,7 @@ func evalFreemailReplyTo(m *msgState, args []string) bool {
 	switch {
 	case what == "replyto" && !replyFM:
 		return false
-	case what == "reply" && (len(reply) > 0 && !replyFM || len(reply) == 0 && !fromFM):
+	case what == "reply" && (len(reply) > 0 && !replyFM || !fromFM):
 		return false
 	}
 	body := m.bodyFreemails()
@@ -212,40 +212,79 @@ func evalFreemailReplyTo(m *msgState, args []string) bool {
 	return false
 }
 
-var bodyEmail = regexp.MustCompile(`(?i)(?:^|[^a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-])([a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})\b`)
+const emailPat = `[a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}`
 
-// bodyFreemails lists free-mail addresses written in the body (SA's
-// FreeMail _parse_body, without its URI-embedded address filtering).
+var (
+	bodyEmail    = regexp.MustCompile(`(?i)(?:^|[^a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-])(` + emailPat + `)\b`)
+	urlWithAt    = regexp.MustCompile(`(?i)<?https?://\S{0,255}(?:@|%40)\S{0,255}`)
+	emailLabeled = regexp.MustCompile(`(?i)<?(` + emailPat + `)(?:>|\s{1,10}([a-z]{2,11}):)`)
+	mailtoEmail  = regexp.MustCompile(`(?i)^` + emailPat)
+	contactWord  = regexp.MustCompile(`(?i)^(?:fa(?:x|csi)|tel|phone|e?-?mail)`)
+)
+
+// bodyFreemails lists free-mail addresses in HTML mailto links and the
+// body text (SA's FreeMail _parse_body): addresses inside URLs and ones
+// that label something ("a@b.example wrote:", "<a@b.example>") are
+// dropped; more than four addresses, or more than two free-mail ones,
+// disable the check.
 func (m *msgState) bodyFreemails() []string {
 	m.render()
 	seen := map[string]bool{}
-	var out []string
-	for _, u := range m.uriList() {
-		if strings.HasPrefix(strings.ToLower(u), "mailto:") {
-			seen[strings.ToLower(u[7:])] = true
-		}
-	}
-	all := 0
-	for _, ln := range m.bodyLines {
-		for _, mm := range bodyEmail.FindAllStringSubmatch(ln, -1) {
-			e := strings.ToLower(mm[1])
-			if seen[e] {
-				continue
-			}
+	var emails []string
+	addEmail := func(e string) {
+		e = strings.ToLower(e)
+		if !seen[e] {
 			seen[e] = true
-			all++
-			if all >= 5 {
-				return nil // freemail_max_body_emails: skip when over
-			}
-			if m.isFreemail(e) {
-				out = append(out, e)
+			emails = append(emails, e)
+		}
+	}
+	for _, h := range m.htmls {
+		for _, u := range h.uris {
+			if len(u) > 7 && strings.EqualFold(u[:7], "mailto:") {
+				if mm := mailtoEmail.FindString(u[7:]); mm != "" {
+					addEmail(mm)
+				}
 			}
 		}
 	}
-	if len(out) >= 3 {
-		return nil
+	for _, ln := range m.bodyLines {
+		ln = urlWithAt.ReplaceAllString(ln, " ")
+		ln = stripLabeledEmails(ln)
+		for _, mm := range bodyEmail.FindAllStringSubmatch(ln, -1) {
+			addEmail(mm[1])
+		}
+	}
+	var out []string
+	for i, e := range emails {
+		if i+1 == 5 {
+			return nil // freemail_max_body_emails reached: skip
+		}
+		if m.isFreemail(e) {
+			out = append(out, e)
+			if len(out) == 3 {
+				return nil // freemail_max_body_freemails reached: skip
+			}
+		}
 	}
 	return out
+}
+
+func stripLabeledEmails(ln string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range emailLabeled.FindAllStringSubmatchIndex(ln, -1) {
+		if loc[0] >= 7 && strings.EqualFold(ln[loc[0]-7:loc[0]], "mailto:") {
+			continue
+		}
+		if loc[4] >= 0 && contactWord.MatchString(ln[loc[4]:loc[5]]) {
+			continue
+		}
+		b.WriteString(ln[last:loc[0]])
+		b.WriteString(" ")
+		last = loc[1]
+	}
+	b.WriteString(ln[last:])
+	return b.String()
 }
 
 func (m *msgState) fromMatches(list []addrGlob) bool {
@@ -328,34 +367,26 @@ func evalSubjectAllCaps(m *msgState, _ []string) bool {
 }
 
 func evalToInSubject(m *msgState, args []string) bool {
-	if len(args) == 0 {
+	to := m.get("To:addr")
+	if len(args) == 0 || to == "" {
 		return false
 	}
-	subject, _ := m.lastHeader("Subject")
-	for _, to := range m.headerValues("To", []string{"addr"}) {
-		to = regexp.QuoteMeta(latin1s(to))
-		var pat string
-		switch args[0] {
-		case "address":
-			pat = `(?i)^` + to + `$`
-		case "user":
-			user := to
-			if i := strings.Index(user, "@"); i >= 0 {
-				user = user[:i]
-			}
-			if len(user) < 2 {
-				continue
-			}
-			pat = `(?i)(?:^|[\s"'(:])` + user + `(?:$|[\s"'):,.!?])`
-		default:
-			return false
+	subject := strings.TrimSuffix(latin1s(m.get("Subject")), "\n")
+	q := regexp.QuoteMeta(latin1s(to))
+	var pat string
+	switch args[0] {
+	case "address":
+		pat = `(?i)\b` + q + `\b`
+	case "user":
+		if i := strings.IndexByte(q, '@'); i >= 0 {
+			q = q[:i]
 		}
-		re, err := regexp.Compile(pat)
-		if err == nil && re.MatchString(latin1s(strings.TrimSpace(subject))) {
-			return true
-		}
+		pat = `^(?:(?i:(?:re|fw):\s*(?:\w+\s+)?` + q + `$)|` + q + `\s*[,:;!?-](?:$|\s)|(?i:` + q + `$)|(?i:,\s*` + q + `[,:;!?-]$))`
+	default:
+		return false
 	}
-	return false
+	re, err := regexp.Compile(pat)
+	return err == nil && re.MatchString(subject)
 }
 
 func atoiDef(s string, d int) int {

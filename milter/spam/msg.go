@@ -107,14 +107,12 @@ func (m *msgState) computeGet(name string, mods []string) []string {
 	raw := hasMod(mods, "raw")
 	var res []string
 	switch lname := strings.ToLower(name); {
-	case name == "ALL" || strings.HasPrefix(name, "ALL-"):
+	case name == "ALL":
 		for _, h := range m.hdrs {
-			if raw {
-				res = append(res, h.name+": "+h.raw)
-			} else {
-				res = append(res, h.name+": "+h.dec+"\n")
-			}
+			res = append(res, m.allLine(h, raw))
 		}
+	case strings.HasPrefix(name, "ALL-"):
+		res = m.allInRange(name[4:], raw)
 	case lname == "envelopefrom":
 		if f := m.envelopeFrom(); f != "" {
 			res = append(res, f+"\n")
@@ -147,6 +145,44 @@ func (m *msgState) computeGet(name string, mods []string) []string {
 		res = addrOrName(res, hasMod(mods, "addr"), raw)
 	}
 	return res
+}
+
+func (m *msgState) allLine(h header, raw bool) string {
+	if raw {
+		return h.name + ": " + h.raw
+	}
+	return h.name + ": " + h.dec + "\n"
+}
+
+// allInRange is SA's get_all_hdrs_in_rcvd_index_range for ALL-TRUSTED,
+// ALL-UNTRUSTED, ALL-INTERNAL and ALL-EXTERNAL: the headers up to and
+// including the last trusted (internal) Received line, or from the
+// first untrusted (external) one on.
+func (m *msgState) allInRange(which string, raw bool) []string {
+	ri := m.relayInfo()
+	idx := ri.lastTrustedIdx
+	if which == "INTERNAL" || which == "EXTERNAL" {
+		idx = ri.lastInternalIdx
+	}
+	before := which == "TRUSTED" || which == "INTERNAL"
+	var out []string
+	cur := -1
+	for _, h := range m.hdrs {
+		if strings.EqualFold(h.name, "Received") {
+			cur++
+		}
+		if before {
+			if cur < idx+1 {
+				out = append(out, m.allLine(h, raw))
+			} else if cur == idx+1 {
+				out = append(out, m.allLine(h, raw))
+				break
+			}
+		} else if cur >= idx+1 {
+			out = append(out, m.allLine(h, raw))
+		}
+	}
+	return out
 }
 
 // rawOrDec returns every value of header name: raw (folds turned into a
