@@ -87,7 +87,8 @@ func mailtoParts(uri string) (to, cc []string, fields map[string]string) {
 var importance = map[string][2]string{"1": {"1 (Highest)", "high"}, "2": {"3 (Normal)", "normal"}, "3": {"5 (Lowest)", "low"}}
 
 // ComposeNotify builds the mailto notification messages (RFC 5436), one
-// per recipient, or none when the message is itself automatic.
+// per recipient, or none when the message is itself automatic. A message
+// with the null envelope sender is notified about with the null sender.
 func ComposeNotify(a *Action, env Envelope, opts *Options) []Outgoing {
 	for _, f := range fieldValues(a.Message.Header, "Auto-Submitted", false) {
 		if !strings.EqualFold(strings.TrimSpace(f), "no") {
@@ -131,6 +132,9 @@ func ComposeNotify(a *Action, env Envelope, opts *Options) []Outgoing {
 	envFrom := EnvelopeFrom(opts.NotifyEnvelopeFrom, "postmaster", env, opts)
 	if nt.From != "" && opts.NotifyEnvelopeFrom == "" {
 		envFrom = FirstAddress(nt.From)
+	}
+	if env.From == "" {
+		envFrom = "" // a notification about a bounce must not bounce (Pigeonhole)
 	}
 	var out []Outgoing
 	seen := map[string]bool{}
