@@ -94,3 +94,19 @@ else { vacation "away"; }`)
 		}
 	})
 }
+
+// FuzzUserFromFields: userdb fields come from SQL rows and passwd-files.
+func FuzzUserFromFields(f *testing.F) {
+	f.Add("john@example.org", "/var/vmail/example.org/john", "1001", "maildir:~/Maildir", "*:bytes=1000")
+	f.Add("a", "", "x", "maildir:/var/vmail/%d/%n:LAYOUT=fs", "*:storage=1G")
+	f.Add("a@b", "/h", "", "mbox:~/mail", "")
+	f.Fuzz(func(t *testing.T, user, home, uid, mail, quota string) {
+		u, err := UserFromFields(user, map[string]string{"home": home, "uid": uid, "gid": uid, "mail": mail, "quota_rule": quota}, "")
+		if err != nil {
+			return
+		}
+		if !filepath.IsAbs(u.MailDir) || strings.Contains(u.MailDir, "/../") || strings.HasSuffix(u.MailDir, "/..") {
+			t.Errorf("MailDir %q from %q/%q", u.MailDir, home, mail)
+		}
+	})
+}

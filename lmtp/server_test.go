@@ -3,6 +3,7 @@ package lmtp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -199,5 +200,30 @@ func TestShutdownDrains(t *testing.T) {
 	c.c.Close()
 	if err := <-done; err != nil {
 		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+// BDAT (CHUNKING, which go-smtp offers) gives the same per-recipient
+// replies after the LAST chunk.
+func TestBDAT(t *testing.T) {
+	e := newTestEnv(t, nil)
+	c := e.dial()
+	msg := "Subject: chunked\r\n\r\nbody\r\n"
+	c.send("LHLO mx", "MAIL FROM:<a@example.net>", "RCPT TO:<alice@example.org>", "RCPT TO:<bob@example.org>",
+		"BDAT 10")
+	for range 4 {
+		c.expect("250 *")
+	}
+	c.tp.W.WriteString(msg[:10])
+	c.tp.W.Flush()
+	c.expect("250 *")
+	c.send(fmt.Sprintf("BDAT %d LAST", len(msg)-10))
+	c.tp.W.WriteString(msg[10:])
+	c.tp.W.Flush()
+	c.expect("250 2.0.0 <alice@example.org> * Saved")
+	c.expect("250 2.0.0 <bob@example.org> * Saved")
+	got := files(t, e.users["bob@example.org"].MailDir)
+	if len(got) != 1 || !strings.HasSuffix(readFile(t, got[0]), "Subject: chunked\n\nbody\n") {
+		t.Errorf("bob's copy: %v", got)
 	}
 }

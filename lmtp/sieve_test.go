@@ -193,3 +193,14 @@ func TestSieveBeforeAndDefault(t *testing.T) {
 		t.Errorf("Default has %d, want 1 (sieve_default for a user without script)", n)
 	}
 }
+
+// imap4flags on the implicit keep become Maildir info flags in cur/.
+func TestSieveImplicitKeepFlags(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.activeScript("alice@example.org", `require "imap4flags"; addflag ["\\Flagged", "\\Seen", "$Label1"];`)
+	e.deliverOne("a@example.net", "alice@example.org", "Subject: x\r\n\r\nx\r\n", "250 2.0.0 *")
+	got := files(t, e.users["alice@example.org"].MailDir)
+	if len(got) != 1 || !strings.HasSuffix(got[0], ":2,FS") || !strings.Contains(got[0], "/cur/") {
+		t.Errorf("stored as %v, want cur/...:2,FS", got)
+	}
+}
