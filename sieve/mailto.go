@@ -39,16 +39,49 @@ func pctDecode(s string, p int) (byte, bool) {
 	return byte(hi<<4 | lo), true
 }
 
-func mailtoRecipient(r string) string {
-	if a := parseSieveAddress(r); a.err != "" {
+// mailtoRcpt is one recipient of a mailto URI: the text as written
+// (for the To/Cc header) and the address to send to.
+type mailtoRcpt struct {
+	full, addr string
+	cc         bool
+}
+
+// mailtoURI is a parsed mailto URI (RFC 6068).
+type mailtoURI struct {
+	rcpts   []mailtoRcpt
+	headers [][2]string // other header fields, in order
+	subject string
+	body    string
+}
+
+// add checks and adds a recipient; a duplicate only upgrades Cc to To.
+func (m *mailtoURI) add(r string, cc bool) string {
+	a := parseSieveAddress(r)
+	if a.err != "" {
 		return fmt.Sprintf("invalid recipient '%s': %s", sanitize(r, 80), a.err)
 	}
+	addr := a.String()
+	for i := range m.rcpts {
+		if strings.EqualFold(m.rcpts[i].addr, addr) {
+			m.rcpts[i].cc = m.rcpts[i].cc && cc
+			return ""
+		}
+	}
+	m.rcpts = append(m.rcpts, mailtoRcpt{full: r, addr: addr, cc: cc})
 	return ""
 }
 
 // mailtoError checks the part of a mailto URI after "mailto:"; it
 // returns why the URI is invalid, or "".
 func mailtoError(body string) string {
+	_, err := parseMailto(body)
+	return err
+}
+
+// parseMailto parses the part of a mailto URI after "mailto:", as
+// Pigeonhole does; err says why it is invalid.
+func parseMailto(body string) (*mailtoURI, string) {
+	m := &mailtoURI{}
 	p := 0
 	if p < len(body) && body[p] != '?' {
 		var to []byte
@@ -57,12 +90,12 @@ func mailtoError(body string) string {
 			if c == '%' {
 				ch, ok := pctDecode(body, p)
 				if !ok {
-					return "invalid % encoding"
+					return nil, "invalid % encoding"
 				}
 				p += 3
 				if ch == ',' {
-					if e := mailtoRecipient(string(to)); e != "" {
-						return e
+					if e := m.add(string(to), false); e != "" {
+						return nil, e
 					}
 					to = to[:0]
 				} else {
@@ -71,19 +104,22 @@ func mailtoError(body string) string {
 				continue
 			}
 			if c == ':' || c == ';' || c == ',' || !isQchar(c) {
-				return fmt.Sprintf("invalid character '%c' in 'to' part", c)
+				return nil, fmt.Sprintf("invalid character '%c' in 'to' part", c)
 			}
 			to = append(to, c)
 			p++
 		}
-		if e := mailtoRecipient(string(to)); e != "" {
-			return e
+		if e := m.add(string(to), false); e != "" {
+			return nil, e
 		}
 	}
 	if p >= len(body) {
-		return ""
+		return m, ""
 	}
-	return mailtoHeaders(body, p+1)
+	if e := m.headerFields(body, p+1); e != "" {
+		return nil, e
+	}
+	return m, ""
 }
 
 // mailtoPart reads a header name (up to '=') or value (up to '&').
@@ -112,7 +148,7 @@ func mailtoPart(body string, p int, end byte, what string) (string, int, string)
 	return string(b), p, ""
 }
 
-func mailtoHeaders(body string, p int) string {
+func (m *mailtoURI) headerFields(body string, p int) string {
 	for p < len(body) {
 		name, np, e := mailtoPart(body, p, '=', "name")
 		if e != "" {
@@ -130,12 +166,23 @@ func mailtoHeaders(body string, p int) string {
 		if lname != "body" && !printableOrSpace(val) {
 			return "invalid header field body"
 		}
-		if lname == "to" || lname == "cc" {
+		switch lname {
+		case "to", "cc":
 			for _, r := range strings.Split(val, ",") {
-				if e := mailtoRecipient(r); e != "" {
+				if e := m.add(r, lname == "cc"); e != "" {
 					return e
 				}
 			}
+		case "subject":
+			if m.subject == "" {
+				m.subject = val
+			}
+		case "body":
+			if m.body == "" {
+				m.body = val
+			}
+		default:
+			m.headers = append(m.headers, [2]string{name, val})
 		}
 	}
 	return ""

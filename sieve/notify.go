@@ -1,9 +1,6 @@
 package sieve
 
-import (
-	"net/url"
-	"strings"
-)
+import "strings"
 
 // enotify (RFC 5435) with the mailto method (RFC 5436).
 
@@ -27,52 +24,16 @@ func notifySpecs() []*Spec {
 	}
 }
 
-// parseMailtoURI returns the recipients of a mailto: URI.
-func parseMailtoURI(u string) ([]string, bool) {
+// parseMailtoURI parses a mailto: URI; ok is false for another scheme
+// or a malformed URI. A URI without recipients is valid (it notifies no
+// one), as in Pigeonhole.
+func parseMailtoURI(u string) (*mailtoURI, bool) {
 	scheme, rest, ok := strings.Cut(u, ":")
 	if !ok || !strings.EqualFold(scheme, "mailto") {
 		return nil, false
 	}
-	to, query, _ := strings.Cut(rest, "?")
-	var rcpts []string
-	if to != "" {
-		dec, err := url.PathUnescape(to)
-		if err != nil {
-			return nil, false
-		}
-		for _, a := range strings.Split(dec, ",") {
-			n, ok := normalizeRedirect(strings.TrimSpace(a))
-			if !ok {
-				return nil, false
-			}
-			rcpts = append(rcpts, n)
-		}
-	}
-	if query != "" {
-		q, err := url.ParseQuery(query)
-		if err != nil {
-			return nil, false
-		}
-		for k := range q {
-			if !validFieldName(k) {
-				return nil, false
-			}
-		}
-		for k, vs := range q {
-			if strings.EqualFold(k, "to") {
-				for _, v := range vs {
-					for _, a := range strings.Split(v, ",") {
-						n, ok := normalizeRedirect(strings.TrimSpace(a))
-						if !ok {
-							return nil, false
-						}
-						rcpts = append(rcpts, n)
-					}
-				}
-			}
-		}
-	}
-	return rcpts, len(rcpts) > 0
+	m, err := parseMailto(rest)
+	return m, err == ""
 }
 
 func checkNotify(c *Compiler, n *Node) {
@@ -82,7 +43,7 @@ func checkNotify(c *Compiler, n *Node) {
 			if e := mailtoError(body); e != "" {
 				c.Errorf(n.Args[0].Pos, "notify command: mailto URI: %s", e)
 			}
-		} else if _, ok := parseMailtoURI(m); !ok {
+		} else {
 			c.Errorf(n.Args[0].Pos, "invalid notify method '%s'", m)
 		}
 	}

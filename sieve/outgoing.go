@@ -1,7 +1,6 @@
 package sieve
 
 import (
-	"net/url"
 	"strings"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
@@ -49,41 +48,6 @@ func EnvelopeFrom(setting, def string, env Envelope, opts *Options) string {
 	return strings.Trim(setting, "<>")
 }
 
-// mailtoParts splits a mailto: URI into recipients, cc and header fields.
-func mailtoParts(uri string) (to, cc []string, fields map[string]string) {
-	fields = map[string]string{}
-	_, rest, _ := strings.Cut(uri, ":")
-	path, query, _ := strings.Cut(rest, "?")
-	if p, err := url.PathUnescape(path); err == nil {
-		for _, a := range strings.Split(p, ",") {
-			if n, ok := normalizeRedirect(strings.TrimSpace(a)); ok {
-				to = append(to, n)
-			}
-		}
-	}
-	q, _ := url.ParseQuery(query)
-	for k, vs := range q {
-		lk := strings.ToLower(k)
-		for _, v := range vs {
-			switch lk {
-			case "to", "cc":
-				for _, a := range strings.Split(v, ",") {
-					if n, ok := normalizeRedirect(strings.TrimSpace(a)); ok {
-						if lk == "to" {
-							to = append(to, n)
-						} else {
-							cc = append(cc, n)
-						}
-					}
-				}
-			default:
-				fields[lk] = v
-			}
-		}
-	}
-	return to, cc, fields
-}
-
 var importance = map[string][2]string{"1": {"1 (Highest)", "high"}, "2": {"3 (Normal)", "normal"}, "3": {"5 (Lowest)", "low"}}
 
 // ComposeNotify builds the mailto notification messages (RFC 5436), one
@@ -96,19 +60,23 @@ func ComposeNotify(a *Action, env Envelope, opts *Options) []Outgoing {
 		}
 	}
 	nt := a.Notify
-	to, cc, fields := mailtoParts(nt.Method)
-	var ccKept []string
-	for _, c := range cc {
-		if !containsFold(to, c) && !containsFold(ccKept, c) {
-			ccKept = append(ccKept, c)
+	uri, ok := parseMailtoURI(nt.Method)
+	if !ok {
+		return nil
+	}
+	var to, cc []string // header texts as written in the URI
+	for _, rc := range uri.rcpts {
+		if rc.cc {
+			cc = append(cc, strings.TrimSpace(rc.full))
+		} else {
+			to = append(to, strings.TrimSpace(rc.full))
 		}
 	}
-	cc = ccKept
 	from := nt.From
 	if from == "" {
 		from = "Postmaster <" + EnvelopeFrom("postmaster", "", env, opts) + ">"
 	}
-	subject := fields["subject"]
+	subject := uri.subject
 	if subject == "" {
 		subject = nt.Message
 	}
@@ -124,7 +92,7 @@ func ComposeNotify(a *Action, env Envelope, opts *Options) []Outgoing {
 	h = append(h, hdr("Subject", encodeHeaderValue(subject)), hdr("Auto-Submitted", "auto-notified; owner-email=\""+env.To+"\""),
 		hdr("Precedence", "bulk"), hdr("X-Priority", imp[0]), hdr("Importance", imp[1]),
 		hdr("MIME-Version", "1.0"), hdr("Content-Type", "text/plain; charset=utf-8"))
-	body := fields["body"]
+	body := uri.body
 	if body == "" {
 		body = "Notification of new message."
 	}
@@ -138,10 +106,10 @@ func ComposeNotify(a *Action, env Envelope, opts *Options) []Outgoing {
 	}
 	var out []Outgoing
 	seen := map[string]bool{}
-	for _, rc := range append(to, cc...) {
-		if !seen[strings.ToLower(rc)] {
-			seen[strings.ToLower(rc)] = true
-			out = append(out, Outgoing{From: envFrom, To: rc, Message: msg})
+	for _, rc := range uri.rcpts {
+		if !seen[strings.ToLower(rc.addr)] {
+			seen[strings.ToLower(rc.addr)] = true
+			out = append(out, Outgoing{From: envFrom, To: rc.addr, Message: msg})
 		}
 	}
 	return out
