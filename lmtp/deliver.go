@@ -22,10 +22,11 @@ type transaction struct {
 
 // store is one copy to write.
 type store struct {
-	folder string
-	create bool
-	flags  []string
-	msg    []byte
+	implicit bool // the implicit keep (lmtp_save_to_detail_mailbox applies)
+	folder   string
+	create   bool
+	flags    []string
+	msg      []byte
 }
 
 // outcome is the result of one recipient's delivery plan.
@@ -58,10 +59,11 @@ func (s *Server) deliver(t *transaction, rc *recipient, data []byte) error {
 			return rep
 		}
 	}
-	out := &outcome{stores: []store{{folder: "INBOX", msg: msg}}}
+	out := &outcome{stores: []store{{implicit: true, folder: "INBOX", msg: msg}}}
 	if s.opts.Sieve != nil {
 		out = s.runSieve(ctx, log, t, rc, md, msg)
 	}
+	s.toDetailMailbox(out, rc.addr)
 	if out.reject != "" {
 		s.metrics.deliveries.WithLabelValues(resultRejected).Inc()
 		log.Info("rejected by sieve", "reason", oneLine(out.reject))
@@ -75,6 +77,25 @@ func (s *Server) deliver(t *transaction, rc *recipient, data []byte) error {
 	log.Info("saved", "folders", strings.Join(folders, ","), "sieve", strings.Join(out.notes, "; "),
 		"duration", time.Since(start).Round(time.Microsecond))
 	return replySaved(t.id)
+}
+
+// toDetailMailbox sends the implicit keep of user+Folder@dom to Folder
+// (Dovecot's lmtp_save_to_detail_mailbox); a missing folder falls back to
+// INBOX unless MailboxAutocreate.
+func (s *Server) toDetailMailbox(out *outcome, addr string) {
+	if !s.opts.SaveToDetailMailbox {
+		return
+	}
+	local, _, _ := strings.Cut(addr, "@")
+	i := strings.IndexAny(local, s.opts.RecipientDelimiter)
+	if i <= 0 || i == len(local)-1 {
+		return
+	}
+	for k := range out.stores {
+		if out.stores[k].implicit {
+			out.stores[k].folder = local[i+1:]
+		}
+	}
 }
 
 func (s *Server) tempfail(log *slog.Logger, what string, err error) error {

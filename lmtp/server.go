@@ -49,6 +49,10 @@ type Options struct {
 	// MailboxAutocreate creates a missing folder a Sieve fileinto names
 	// (Dovecot lda_mailbox_autocreate); otherwise the message goes to INBOX.
 	MailboxAutocreate bool
+	// SaveToDetailMailbox files user+Folder@domain into Folder when it
+	// exists and no Sieve action chose a place (Dovecot's
+	// lmtp_save_to_detail_mailbox).
+	SaveToDetailMailbox bool
 	// NoReceived leaves out the Received header Dovecot LMTP adds.
 	NoReceived bool
 	// Sieve runs users' scripts; nil delivers everything to INBOX.

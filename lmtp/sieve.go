@@ -176,7 +176,7 @@ func (s *Server) scriptsFor(log *slog.Logger, u User, rcpt string) ([]*sieve.Scr
 // runSieve runs the user's scripts and turns the result into stores,
 // a reject, and messages sent through the relay.
 func (s *Server) runSieve(ctx context.Context, log *slog.Logger, t *transaction, rc *recipient, md *maildir.Maildir, msg []byte) *outcome {
-	keep := &outcome{stores: []store{{folder: "INBOX", msg: msg}}}
+	keep := &outcome{stores: []store{{implicit: true, folder: "INBOX", msg: msg}}}
 	scripts, opts := s.scriptsFor(log, rc.user, rc.addr)
 	if len(scripts) == 0 {
 		return keep

@@ -19,7 +19,7 @@ func (s *Server) perform(ctx context.Context, log *slog.Logger, res *sieve.Resul
 		s.metrics.sieve.WithLabelValues(string(a.Kind)).Inc()
 		switch a.Kind {
 		case sieve.ActKeep:
-			out.stores = append(out.stores, store{folder: "INBOX", flags: a.Flags, msg: actionBytes(a, res)})
+			out.stores = append(out.stores, store{implicit: a.Implicit, folder: "INBOX", flags: a.Flags, msg: actionBytes(a, res)})
 		case sieve.ActFileinto:
 			out.stores = append(out.stores, store{folder: a.Mailbox, create: a.Create, flags: a.Flags, msg: actionBytes(a, res)})
 			out.notes = append(out.notes, "fileinto "+a.Mailbox)

@@ -204,3 +204,17 @@ func TestSieveImplicitKeepFlags(t *testing.T) {
 		t.Errorf("stored as %v, want cur/...:2,FS", got)
 	}
 }
+
+func TestSaveToDetailMailbox(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.SaveToDetailMailbox = true })
+	md := e.users["alice@example.org"].MailDir
+	os.MkdirAll(filepath.Join(md, ".Lists", "cur"), 0o700)
+	e.deliverOne("a@example.net", "alice+Lists@example.org", "Subject: x\r\n\r\nx\r\n", "250 2.0.0 *")
+	e.deliverOne("a@example.net", "alice+Nope@example.org", "Subject: x\r\n\r\nx\r\n", "250 2.0.0 *")
+	if n := len(files(t, filepath.Join(md, ".Lists"))); n != 1 {
+		t.Errorf("Lists has %d, want 1", n)
+	}
+	if n := len(files(t, md)); n != 1 {
+		t.Errorf("INBOX has %d, want 1 (missing detail folder)", n)
+	}
+}

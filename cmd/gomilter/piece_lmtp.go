@@ -54,7 +54,8 @@ func lmtpOptions(c *config.Config, e *env, store lmtp.ResponseStore) (lmtp.Optio
 		Hostname: l.Hostname, RecipientDelimiter: l.RecipientDelimiter, MaxMessageBytes: l.MaxMessageSize,
 		MaxRecipients: l.MaxRecipients, ReadTimeout: l.Timeout, WriteTimeout: l.Timeout,
 		QuotaFullTempfail: l.QuotaFullTempfail, MailboxAutocreate: l.MailboxAutocreate,
-		Responses: store, Logger: e.logger, Registerer: e.reg,
+		SaveToDetailMailbox: l.SaveToDetailMailbox,
+		Responses:           store, Logger: e.logger, Registerer: e.reg,
 	}
 	switch r := l.Relay; {
 	case strings.HasPrefix(r, "sendmail:"):

@@ -41,6 +41,9 @@ type LMTP struct {
 	// MailboxAutocreate creates folders a Sieve fileinto names
 	// (lda_mailbox_autocreate); otherwise such mail goes to INBOX.
 	MailboxAutocreate bool `yaml:"mailbox_autocreate"`
+	// SaveToDetailMailbox files user+Folder@domain into Folder when it
+	// exists and Sieve chose no place (lmtp_save_to_detail_mailbox).
+	SaveToDetailMailbox bool `yaml:"save_to_detail_mailbox"`
 	// Relay sends Sieve redirects, vacation replies and notifications:
 	// inet:host:port or unix:/path (an SMTP server, e.g. Postfix on
 	// localhost) or sendmail:/usr/sbin/sendmail. Empty: redirect keeps
