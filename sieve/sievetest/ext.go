@@ -23,6 +23,11 @@ func (s *suite) extension() *sieve.Extension {
 		cmd("test_set", []sieve.ValType{str, str}, s.runSet),
 		cmd("test_result_reset", nil, func(r *sieve.Runtime, n *sieve.Node) error {
 			r.ResetResult()
+			// Pigeonhole keeps the imap4flags internal variable in the
+			// result and starts it from the flags of the message current
+			// when it is first used.
+			r.SetFlags(s.msgFlags)
+			s.flagsFromMsg = true
 			s.execIdx, s.smtp = 0, nil
 			return nil
 		}),
@@ -115,6 +120,10 @@ func (s *suite) runSet(r *sieve.Runtime, n *sieve.Node) error {
 	switch item {
 	case "message":
 		setMessage(r, sieve.ParseMessage([]byte(val)))
+		s.msgFlags = nil
+		if s.flagsFromMsg {
+			r.SetFlags(nil)
+		}
 	case "envelope.from":
 		// Like Pigeonhole's testsuite, an invalid path leaves no address.
 		env.From, _ = sieve.ParsePath(val, true)
@@ -148,6 +157,7 @@ func (s *suite) runMessage(r *sieve.Runtime, n *sieve.Node) error {
 		return s.fail("no message with index " + strconv.Itoa(idx) + " in folder " + box)
 	}
 	setMessage(r, msgs[idx].msg)
+	s.msgFlags = msgs[idx].flags
 	r.SetFlags(msgs[idx].flags)
 	return nil
 }

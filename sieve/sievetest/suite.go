@@ -59,6 +59,11 @@ type suite struct {
 	dups      map[string]bool
 	out       *FileResult
 	envDirty  bool
+	// msgFlags are the IMAP flags of the current message (one loaded
+	// from a folder); flagsFromMsg is set after test_result_reset, when
+	// the internal flags still follow the current message.
+	msgFlags     []string
+	flagsFromMsg bool
 }
 
 type failErr struct{ msg string }
