@@ -25,6 +25,8 @@ type testEnv struct {
 	fail  map[string]error
 	reg   *prometheus.Registry
 	dir   string
+	// panics is how many recovered panics the test provokes on purpose.
+	panics float64
 }
 
 func newTestEnv(t *testing.T, mod func(*Options)) *testEnv {
@@ -38,6 +40,9 @@ func newTestEnv(t *testing.T, mod func(*Options)) *testEnv {
 	be := BackendFunc(func(_ context.Context, addr string) (User, error) {
 		if err := e.fail[addr]; err != nil {
 			return User{}, err
+		}
+		if addr == "panic@example.org" {
+			panic("backend bug")
 		}
 		u, ok := e.users[addr]
 		if !ok {
@@ -66,8 +71,8 @@ func newTestEnv(t *testing.T, mod func(*Options)) *testEnv {
 		if err := <-done; !errors.Is(err, ErrServerClosed) {
 			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
-		if n := testutil.ToFloat64(srv.metrics.panics); n != 0 {
-			t.Errorf("%v panics recovered", n)
+		if n := testutil.ToFloat64(srv.metrics.panics); n != e.panics {
+			t.Errorf("%v panics recovered, want %v", n, e.panics)
 		}
 	})
 	return e

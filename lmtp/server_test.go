@@ -227,3 +227,15 @@ func TestBDAT(t *testing.T) {
 		t.Errorf("bob's copy: %v", got)
 	}
 }
+
+// A panicking backend costs one recipient a 451, not the connection.
+func TestPanicRecovered(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.panics = 1
+	c := e.dial()
+	c.send("LHLO mx", "MAIL FROM:<a@example.net>", "RCPT TO:<panic@example.org>", "RCPT TO:<alice@example.org>")
+	c.expect("250 *")
+	c.expect("250 *")
+	c.expect("451 4.3.0 <panic@example.org> Temporary internal error")
+	c.expect("250 *")
+}

@@ -64,7 +64,14 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 
 // Rcpt implements smtp.Session: the user is looked up now so unknown
 // users are refused before any data is sent.
-func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ss.s.metrics.panics.Inc()
+			ss.s.opts.Logger.Error("panic during user lookup", "session", ss.id, "rcpt", to, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = replyTempRcpt(to)
+		}
+	}()
 	name := ss.stripDetail(to)
 	key := strings.ToLower(name)
 	ctx, cancel := context.WithTimeout(ss.s.ctx, ss.s.opts.LookupTimeout)

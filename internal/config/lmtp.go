@@ -79,10 +79,10 @@ func (l *LMTP) check(bad func(key, format string, args ...any)) {
 	if l.Enabled && l.Listen.IsZero() {
 		bad("lmtp.listen", "required when lmtp is enabled")
 	}
-	for key, p := range map[string]string{"lmtp.passwd_file": l.PasswdFile, "lmtp.sql_conf": l.SQLConf,
-		"lmtp.sieve.default": l.Sieve.Default, "lmtp.sieve.global_dir": l.Sieve.GlobalDir} {
-		if p != "" && !filepath.IsAbs(p) {
-			bad(key, "%q: want an absolute path", p)
+	for _, kp := range [][2]string{{"lmtp.passwd_file", l.PasswdFile}, {"lmtp.sql_conf", l.SQLConf},
+		{"lmtp.sieve.default", l.Sieve.Default}, {"lmtp.sieve.global_dir", l.Sieve.GlobalDir}} {
+		if kp[1] != "" && !filepath.IsAbs(kp[1]) {
+			bad(kp[0], "%q: want an absolute path", kp[1])
 		}
 	}
 	if l.MailLocation != "" && !strings.HasPrefix(l.MailLocation, "maildir:") {
