@@ -36,6 +36,7 @@ type Action struct {
 	Copy       bool     // fileinto/redirect :copy
 	Address    string   // redirect
 	Reason     string   // reject/ereject
+	Silent     bool     // reject/ereject: send no response (one was sent already)
 	Implicit   bool     // keep: the implicit keep
 
 	Vacation *Vacation
@@ -87,6 +88,23 @@ type Result struct {
 
 	keepCancelled bool
 	redirects     int
+	executed      int // Actions[:executed] were carried out already
+}
+
+// MarkExecuted records that the actions so far were carried out. When
+// more scripts then add to the same result (Pigeonhole's multiscript
+// execution), conflicts with executed actions resolve gracefully: a
+// reject after a delivery is still allowed, a reject after a response
+// was sent rejects silently, and a second reject is dropped.
+func (res *Result) MarkExecuted() { res.executed = len(res.Actions) }
+
+func (res *Result) isExecuted(a *Action) bool {
+	for _, x := range res.Actions[:res.executed] {
+		if x == a {
+			return true
+		}
+	}
+	return false
 }
 
 // KeepCancelled reports whether the implicit keep has been cancelled.
@@ -126,7 +144,15 @@ func (r *Runtime) AddAction(n *Node, a *Action, cancelsKeep bool) error {
 		return err
 	}
 	if dup := r.findDuplicate(a); dup != nil {
+		if (dup.Kind == ActReject || dup.Kind == ActEreject) && !res.isExecuted(dup) {
+			return r.errorf(n.Pos, "duplicate reject/ereject action not allowed (previously triggered one was here: %s)", dup.Pos)
+		}
 		mergeFlags(dup, a)
+		if a.Kind == ActKeep && dup.Kind == ActFileinto {
+			// A keep takes over a fileinto "INBOX" (Pigeonhole).
+			dup.Kind, dup.Mailbox, dup.Create, dup.SpecialUse = ActKeep, "", false, ""
+			dup.Pos, dup.Script = a.Pos, a.Script
+		}
 		if cancelsKeep {
 			res.keepCancelled = true
 		}
@@ -155,17 +181,21 @@ func (r *Runtime) checkConflicts(n *Node, a *Action) error {
 		}
 		for _, pair := range [2][2]*Action{{a, o}, {o, a}} {
 			x, y := pair[0], pair[1]
-			if x.Kind != ActReject && x.Kind != ActEreject {
+			if !isReject(x.Kind) || (x != a && r.res.isExecuted(x)) {
 				continue
 			}
 			if y.Kind == ActReject || y.Kind == ActEreject {
-				return r.errorf(n.Pos, "duplicate reject/ereject action not allowed (previously triggered one was here: %s)", o.Pos)
+				continue // duplicates: findDuplicate
 			}
-			if y.triesDeliver() {
+			done := r.res.isExecuted(y)
+			if y.triesDeliver() && !done {
 				return r.errorf(n.Pos, "%s action conflicts with other action: the %s action (%s) tries to deliver the message", x.Kind, y.Kind, y.Pos)
 			}
 			if y.sendsResponse() {
-				return r.errorf(n.Pos, "%s action conflicts with other action: the %s action (%s) also sends a response to the sender", x.Kind, y.Kind, y.Pos)
+				if !done {
+					return r.errorf(n.Pos, "%s action conflicts with other action: the %s action (%s) also sends a response to the sender", x.Kind, y.Kind, y.Pos)
+				}
+				x.Silent = true // the response went out already
 			}
 		}
 		if a.Kind == ActVacation && o.Kind == ActVacation {
@@ -186,10 +216,12 @@ func (r *Runtime) findDuplicate(a *Action) *Action {
 			}
 			continue
 		}
-		if a.Kind != o.Kind {
+		if a.Kind != o.Kind && !(isReject(a.Kind) && isReject(o.Kind)) {
 			continue
 		}
 		switch a.Kind {
+		case ActReject, ActEreject:
+			return o
 		case ActRedirect:
 			if strings.EqualFold(a.Address, o.Address) {
 				return o
@@ -213,6 +245,8 @@ func mergeFlags(dst, src *Action) {
 		dst.Copy = dst.Copy && src.Copy
 	}
 }
+
+func isReject(k ActionKind) bool { return k == ActReject || k == ActEreject }
 
 func containsFold(list []string, s string) bool {
 	for _, x := range list {

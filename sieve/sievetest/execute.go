@@ -25,6 +25,7 @@ func (s *suite) execute(r *sieve.Runtime) bool {
 		kept = kept || a.Implicit
 	}
 	s.execIdx = len(acts)
+	res.MarkExecuted()
 	if !kept && !res.KeepCancelled() {
 		s.store("INBOX", r.Message(), r.ImplicitKeepFlags())
 	}
@@ -69,7 +70,7 @@ func (s *suite) executeOne(r *sieve.Runtime, res *sieve.Result, a *sieve.Action,
 			s.smtp = append(s.smtp, sent{from: o.From, to: o.To, msg: o.Message})
 		}
 	case sieve.ActReject, sieve.ActEreject:
-		if env.From != "" {
+		if env.From != "" && !a.Silent {
 			s.smtp = append(s.smtp, sent{from: "", to: env.From, msg: rejectMessage(a, env)})
 		}
 	case sieve.ActVacation:
