@@ -194,10 +194,11 @@ func TestCrossValidation(t *testing.T) {
 	saSpam, saSpam95, saHam, saHam95 := saBayes(t)
 	report := fmt.Sprintf("5-fold CV on %d spam / %d ham: BAYES_95+ spam recall %.1f%% (%d), ham FP %.2f%% (%d); "+
 		"BAYES_99 spam recall %.1f%%, ham FP %.2f%%; spam unsure %d; unscored %d. "+
-		"SpamAssassin 4.0.1 self-test (trained on all): BAYES_95+ on spam %.1f%% (%d/%d), on ham %.2f%% (%d/%d)",
+		"SpamAssassin 4.0.1 self-test (trained on all): BAYES_95+ on spam %.1f%% (%d/%d), on ham %.2f%% (%d/%d); "+
+		"SpamAssassin 4.0.1 under this same 5-fold split (testdata/sa-cv.pl, measured once): %s",
 		st.spam, st.ham, pct(st.spam95, st.spam), st.spam95, pct(st.ham95, st.ham), st.ham95,
 		pct(st.spam99, st.spam), pct(st.ham99, st.ham), st.spamUnsure, st.noScore,
-		pct(saSpam95, saSpam), saSpam95, saSpam, pct(saHam95, saHam), saHam95, saHam)
+		pct(saSpam95, saSpam), saSpam95, saSpam, pct(saHam95, saHam), saHam95, saHam, saCV)
 	t.Log(report)
 	fmt.Println("bayes:", report)
 	if r := pct(st.spam95, st.spam); r < recallFloor95 {
@@ -211,10 +212,14 @@ func TestCrossValidation(t *testing.T) {
 	}
 }
 
+// saCV is what testdata/sa-cv.pl measured for SpamAssassin 4.0.1's own
+// Bayes (its tokenizer and s=0.030, x=0.538) on the same folds.
+const saCV = "BAYES_95+ spam recall 77.4% (387/500), BAYES_99 75.6%, ham FP 0.00% (0/2625)"
+
 // Floors measured with this tokenizer (see the test log); a change that
 // loses accuracy fails here.
 const (
-	recallFloor95  = 79.0 // measured 82.4
-	recallFloor99  = 76.0 // measured 79.8
+	recallFloor95  = 79.0 // measured 81.4
+	recallFloor99  = 76.0 // measured 79.2
 	hamFPCeiling95 = 0.2  // measured 0.00
 )

@@ -89,8 +89,12 @@ func tokenize(msg *mailmsg.Message, ignore map[string]bool, meta []mailmsg.Field
 // rules; prefix goes before every token ("H<header>:" for header values).
 func tokenizeLine(line, prefix string, region int) []string {
 	line = keepTokenChars(line)
-	line = dotsRE.ReplaceAllString(line, "$1 $2 $3")
-	line = dashesRE.ReplaceAllString(line, "$1 $2 $3")
+	if strings.Contains(line, "...") {
+		line = dotsRE.ReplaceAllString(line, "$1 $2 $3")
+	}
+	if strings.Contains(line, "--") {
+		line = dashesRE.ReplaceAllString(line, "$1 $2 $3")
+	}
 	if region != regionHeader {
 		line = lowerTitleCase(line)
 	}
@@ -112,9 +116,9 @@ func isSpace(r rune) bool { return r == ' ' }
 
 func appendToken(out []string, tok, prefix string, region int) []string {
 	if region != regionHeader {
-		if mailAddrRE.MatchString(tok) {
+		if hasAround(tok, '@', isNonSpace) {
 			out = append(out, mailAddrTokens(tok)...)
-		} else if hostRE.MatchString(tok) {
+		} else if hasAround(tok, '.', isASCIILetter) {
 			out = append(out, "UD:"+tok)
 			for bit := tok; ; {
 				i := strings.IndexByte(bit, '.')
@@ -140,7 +144,7 @@ func appendToken(out []string, tok, prefix string, region int) []string {
 		}
 	}
 	if region != regionHeader {
-		stripped := nonWordRE.ReplaceAllString(tok, "")
+		stripped := stripNonWord(tok)
 		hasOther := stripped != tok
 		if hasOther {
 			out = append(out, prefix+stripped)
@@ -159,10 +163,35 @@ var (
 	dotsRE     = regexp.MustCompile(`(\w)(\.{3,6})(\w)`)
 	dashesRE   = regexp.MustCompile(`(\w)(-{2,6})(\w)`)
 	titleRE    = regexp.MustCompile(`(?:^|\.\s+)([A-Z])([^A-Z]+)(?:\s|$)`)
-	mailAddrRE = regexp.MustCompile(`\S@\S`)
-	hostRE     = regexp.MustCompile(`(?i)\S\.[a-z]`)
-	nonWordRE  = regexp.MustCompile(`[^\w:*]`)
 )
+
+// hasAround reports a sep byte with a non-space before it and a byte
+// satisfying after after it (the regexps \S@\S and \S\.[a-z]).
+func hasAround(tok string, sep byte, after func(byte) bool) bool {
+	for i := 1; i+1 < len(tok); i++ {
+		if tok[i] == sep && isNonSpace(tok[i-1]) && after(tok[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isNonSpace(c byte) bool { return c != ' ' }
+
+func isASCIILetter(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+
+// stripNonWord removes every byte that is not [A-Za-z0-9_:*], the way
+// SpamAssassin decomposes "Foo!" into "Foo".
+func stripNonWord(tok string) string {
+	b := make([]byte, 0, len(tok))
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if isASCIILetter(c) || (c >= '0' && c <= '9') || c == '_' || c == ':' || c == '*' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
 
 // keepTokenChars replaces every byte that cannot be part of a token with a
 // space: kept are ASCII letters, digits and ,@*!_'"$. - plus 8-bit bytes
