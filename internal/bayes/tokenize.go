@@ -160,9 +160,9 @@ func appendToken(out []string, tok, prefix string, region int) []string {
 }
 
 var (
-	dotsRE     = regexp.MustCompile(`(\w)(\.{3,6})(\w)`)
-	dashesRE   = regexp.MustCompile(`(\w)(-{2,6})(\w)`)
-	titleRE    = regexp.MustCompile(`(?:^|\.\s+)([A-Z])([^A-Z]+)(?:\s|$)`)
+	dotsRE   = regexp.MustCompile(`(\w)(\.{3,6})(\w)`)
+	dashesRE = regexp.MustCompile(`(\w)(-{2,6})(\w)`)
+	titleRE  = regexp.MustCompile(`(?:^|\.\s+)([A-Z])([^A-Z]+)(?:\s|$)`)
 )
 
 // hasAround reports a sep byte with a non-space before it and a byte
