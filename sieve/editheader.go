@@ -72,18 +72,23 @@ func foldValue(v string) string {
 }
 
 func (r *Runtime) headerProtected(name string, deleting bool) bool {
-	ln := strings.ToLower(name)
-	if ln == "received" || ln == "auto-submitted" {
+	// Pigeonhole's fixed rules: Subject is always editable, the redirect
+	// loop marker never, and trace fields may be added but not deleted.
+	switch strings.ToLower(name) {
+	case "subject":
+		return false
+	case "x-sieve-redirected-from":
 		return true
+	case "received", "auto-submitted":
+		if deleting {
+			return true
+		}
 	}
 	list := append([]string(nil), r.opts.EditheaderProtected...)
 	if deleting {
 		list = append(list, r.opts.EditheaderForbidDelete...)
 	} else {
 		list = append(list, r.opts.EditheaderForbidAdd...)
-	}
-	if ln == "subject" {
-		return false // Pigeonhole never lets configuration protect Subject
 	}
 	for _, p := range list {
 		if strings.EqualFold(p, name) {

@@ -70,9 +70,12 @@ type Options struct {
 	// sieve_spamtest_* and sieve_virustest_*).
 	SpamTest, VirusTest ScoreConfig
 
-	// EditheaderProtected lists headers editheader may not touch, in
-	// addition to Received and Auto-Submitted. EditheaderMaxHeaderSize
-	// bounds one added header (default 2048).
+	// EditheaderProtected lists headers editheader may neither add nor
+	// delete; EditheaderForbidAdd/ForbidDelete forbid one of the two.
+	// Fixed rules come first: Subject is always editable,
+	// X-Sieve-Redirected-From never, Received and Auto-Submitted may be
+	// added but not deleted. EditheaderMaxHeaderSize bounds one added
+	// header (default 2048).
 	EditheaderProtected     []string
 	EditheaderMaxHeaderSize int
 	EditheaderForbidAdd     []string

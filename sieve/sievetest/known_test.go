@@ -19,5 +19,4 @@ var knownFailures = map[string]string{
 	"execute/examples.svtest: Sieve examples":                                     "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
 	"execute/examples.svtest: Subaddress (RFC5233) example":                       "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
 	"execute/examples.svtest: Vivil example":                                      "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
-	"extensions/editheader/protected.svtest: Configured forbid_add/forbid_delete": "sieve_editheader_forbid_add/forbid_delete: Pigeonhole's exact interplay with the protected list not reproduced",
 }
