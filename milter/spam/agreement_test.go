@@ -89,7 +89,7 @@ func TestCorpusAgreement(t *testing.T) {
 	rows := readRef(t, filepath.Join(dir, "sa-results-rules-train.tsv"))
 	step := 6 // a fixed subset keeps the test fast; SPAM_FULL_CORPUS=1 runs all
 	if raceEnabled {
-		step = 40
+		step = 300 // the race run checks concurrency, not accuracy
 	}
 	if os.Getenv("SPAM_FULL_CORPUS") == "1" {
 		step = 1
@@ -204,6 +204,9 @@ func report(t *testing.T, st *agreeStats) {
 	t.Logf("ours: spam recall %.1f%%, ham FP %.2f%%", pct(st.ourTP, st.nSpam), pct(st.ourFP, st.nHam))
 	t.Logf("top SA-only rules: %s", topN(st.perRuleFN, 25))
 	t.Logf("top ours-only rules: %s", topN(st.perRuleFP, 25))
+	if raceEnabled {
+		return // too few messages for the floors to mean anything
+	}
 	if hitAgree < floorHitAgreement || pairAgree < floorPairAgreement || verdict < floorVerdict {
 		t.Errorf("agreement regressed: hit %.4f (floor %.2f), pair %.4f (floor %.3f), verdict %.4f (floor %.2f)",
 			hitAgree, floorHitAgreement, pairAgree, floorPairAgreement, verdict, floorVerdict)

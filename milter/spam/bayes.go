@@ -34,7 +34,8 @@ const (
 )
 
 type bayesStore struct {
-	db *bolt.DB
+	db         *bolt.DB
+	minLearned uint32 // messages of each class needed before scoring
 }
 
 func openBayes(path string) (*bayesStore, error) {
@@ -54,7 +55,7 @@ func openBayes(path string) (*bayesStore, error) {
 		db.Close()
 		return nil, err
 	}
-	return &bayesStore{db: db}, nil
+	return &bayesStore{db: db, minLearned: bayesMinLearned}, nil
 }
 
 func (b *bayesStore) close() error { return b.db.Close() }
@@ -87,7 +88,7 @@ func (b *bayesStore) totals() (ns, nh uint32) {
 
 func (b *bayesStore) ready() bool {
 	ns, nh := b.totals()
-	return ns >= bayesMinLearned && nh >= bayesMinLearned
+	return ns >= b.minLearned && nh >= b.minLearned
 }
 
 // tokenKey hashes a token to 5 bytes, as SA's stores do.
@@ -169,7 +170,7 @@ func (b *bayesStore) probability(toks []string) (float64, bool) {
 		}
 		return nil
 	})
-	if len(probs) == 0 || ns < bayesMinLearned || nh < bayesMinLearned {
+	if len(probs) == 0 || ns < b.minLearned || nh < b.minLearned {
 		return 0.5, false
 	}
 	sort.Slice(probs, func(i, j int) bool { return math.Abs(probs[i]-0.5) > math.Abs(probs[j]-0.5) })

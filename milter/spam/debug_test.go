@@ -73,3 +73,25 @@ func TestDebugRules(t *testing.T) {
 		fmt.Printf("%s = %v (defined %v)\n", r, m.hits[r], active)
 	}
 }
+
+// TestDebugRuleDiff lists corpus files where SA and we disagree on
+// SPAM_DEBUG_RULE (developer aid).
+func TestDebugRuleDiff(t *testing.T) {
+	rule := os.Getenv("SPAM_DEBUG_RULE")
+	if rule == "" {
+		t.Skip("set SPAM_DEBUG_RULE")
+	}
+	e := systemEngine(t)
+	dir := corpusDir(t)
+	for _, row := range readRef(t, dir+"/sa-results-rules-train.tsv") {
+		raw, _ := os.ReadFile(dir + "/train/" + row.group + "/" + row.file)
+		res := e.CheckBytes(context.Background(), nil, raw)
+		ours := false
+		for _, r := range res.Rules {
+			ours = ours || r == rule
+		}
+		if ours != row.rules[rule] {
+			fmt.Printf("%s/train/%s/%s SA=%v ours=%v\n", dir, row.group, row.file, row.rules[rule], ours)
+		}
+	}
+}

@@ -44,6 +44,7 @@ type Engine struct {
 	Backtrk int              // rules on the backtracking regex engine
 	metrics *metrics
 	bayes   *bayesStore
+	usable  []*Rule // compiled rules with implemented evals
 }
 
 // ruleSet is what runs for one SA score set.
@@ -141,6 +142,7 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 		usable = append(usable, r)
 	}
 	e.NotImpl = sortedKeys(notImpl)
+	e.usable = usable
 	sets := []int{0}
 	if c.UseBayes && opts.BayesPath != "" {
 		sets = append(sets, 2)
@@ -156,6 +158,19 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 		e.bayes = b
 	}
 	return e, c.Warnings, nil
+}
+
+// withBayes returns a copy of e that shares the compiled rules but uses
+// the Bayes database at path (tests load the rules once this way).
+func (e *Engine) withBayes(path string) (*Engine, error) {
+	b, err := openBayes(path)
+	if err != nil {
+		return nil, err
+	}
+	c := *e
+	c.bayes = b
+	c.sets = map[int]*ruleSet{0: e.sets[0], 2: buildSet(2, e.usable, e.conf.Rules)}
+	return &c, nil
 }
 
 func buildSet(set int, usable []*Rule, all map[string]*Rule) *ruleSet {
