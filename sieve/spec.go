@@ -57,8 +57,11 @@ type Extension struct {
 	Name  string
 	Specs []*Spec
 	// Namespaces are variable namespaces (${ns.name}) the extension
-	// provides; they expand to "" unless the runtime knows them.
+	// provides; they expand to "" unless Lookup knows them.
 	Namespaces []string
+	// Lookup returns the value of ${ns.name} for one of Namespaces
+	// (name without the namespace); nil means always "".
+	Lookup func(ns, name string) string
 }
 
 // Node is a compiled command or test.

@@ -150,6 +150,16 @@ func (r *Runtime) namespaceVar(parts []string) (string, bool) {
 		v, _ := r.environment(strings.ToLower(strings.Join(parts[1:], ".")))
 		return v, true
 	}
+	for _, x := range r.opts.Extra {
+		if x.Lookup == nil || !r.script.required[x.Name] {
+			continue
+		}
+		for _, ns := range x.Namespaces {
+			if strings.EqualFold(ns, parts[0]) {
+				return x.Lookup(strings.ToLower(ns), strings.ToLower(strings.Join(parts[1:], "."))), true
+			}
+		}
+	}
 	return "", true
 }
 

@@ -48,7 +48,13 @@ func (s *suite) extension() *sieve.Extension {
 			Run: func(r *sieve.Runtime, n *sieve.Node) error { return nil }},
 	}
 	specs = append(specs, s.moreSpecs()...)
-	return &sieve.Extension{Name: extName, Specs: specs, Namespaces: []string{"tst"}}
+	return &sieve.Extension{Name: extName, Specs: specs, Namespaces: []string{"tst"},
+		Lookup: func(ns, name string) string {
+			if name == "path" {
+				return s.dir // the directory of the test file, as in Pigeonhole
+			}
+			return ""
+		}}
 }
 
 // moreSpecs are the mailbox, binary, message and result commands and tests.

@@ -7,8 +7,6 @@ package sievetest
 // the reason. TestPigeonholeSuite fails when a test not listed here fails,
 // so regressions are caught; it logs entries that start to pass.
 var knownFailures = map[string]string{
-	"extensions/include/execute.svtest: Namespace - dict":   "dict: script locations (sieve_global = dict:...) are not supported; includes resolve from directories",
-	"extensions/include/execute.svtest: Namespace - file":   "needs ${tst.path} and file: locations set through test_config_set sieve_global; includes resolve from fixed directories",
 	"execute/examples.svtest: Elvey example":                "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
 	"execute/examples.svtest: Jerry example":                "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
 	"execute/examples.svtest: M. Johnson example":           "fixture ../../examples/*.sieve lies outside tests/ and was not copied",

@@ -110,28 +110,64 @@ func RunFile(ctx context.Context, path string) FileResult {
 
 // options builds compile options from the current settings.
 func (s *suite) options() sieve.Options {
-	o := sieve.Options{Extensions: append([]string(nil), allExtensions...), Include: dirResolver{s.dir}}
+	o := sieve.Options{Extensions: append([]string(nil), allExtensions...), Include: suiteResolver{s}}
 	for k, v := range s.settings {
 		_ = o.Set(k, v)
 	}
 	return o
 }
 
-// dirResolver finds :personal scripts in included/ and :global ones in
+// suiteResolver finds included scripts where the settings "sieve"
+// (:personal) and "sieve_global" point, as test_config_set may change
+// them: a "file:" directory or a "dict:file:" dictionary. By default
+// :personal scripts are in included/ and :global ones in
 // included-global/ next to the test file (the upstream layout).
-type dirResolver struct{ dir string }
+type suiteResolver struct{ s *suite }
 
-func (d dirResolver) Include(name string, global bool) ([]byte, string, error) {
-	sub := "included"
+func (d suiteResolver) Include(name string, global bool) ([]byte, string, error) {
+	loc, sub := d.s.settings["sieve"], "included"
 	if global {
-		sub = "included-global"
+		loc, sub = d.s.settings["sieve_global"], "included-global"
 	}
-	p := filepath.Join(d.dir, sub, name+".sieve")
+	loc, _, _ = strings.Cut(loc, ";") // drop location options
+	var p string
+	switch {
+	case strings.HasPrefix(loc, "dict:file:"):
+		return dictScript(strings.TrimPrefix(loc, "dict:file:"), name)
+	case strings.HasPrefix(loc, "file:"):
+		p = filepath.Join(strings.TrimPrefix(loc, "file:"), name+".sieve")
+	default:
+		p = filepath.Join(d.s.dir, sub, name+".sieve")
+	}
 	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, "", sieve.ErrNotFound
 	}
 	return b, p, err
+}
+
+// dictScript reads a script from a Dovecot file dictionary: lines of key
+// and value alternate; priv/sieve/name/<name> gives the id of the script
+// stored under priv/sieve/data/<id>.
+func dictScript(path, name string) ([]byte, string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	dict := map[string]string{}
+	lines := strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
+	for i := 0; i+1 < len(lines); i += 2 {
+		dict[lines[i]] = lines[i+1]
+	}
+	id, ok := dict["priv/sieve/name/"+name]
+	if !ok {
+		return nil, "", sieve.ErrNotFound
+	}
+	src, ok := dict["priv/sieve/data/"+id]
+	if !ok {
+		return nil, "", sieve.ErrNotFound
+	}
+	return []byte(src), "dict:" + path + ":" + id, nil
 }
 
 func (s *suite) MailboxExists(_ context.Context, name string) (bool, error) {
@@ -150,7 +186,8 @@ func (s *suite) compile(rel string) bool {
 		return false
 	}
 	o := s.options()
-	o.Extra = []*sieve.Extension{debugExtension()}
+	// Sub-test scripts may use the testsuite extension too.
+	o.Extra = []*sieve.Extension{s.extension(), debugExtension()}
 	o.Name = strings.TrimSuffix(filepath.Base(rel), ".sieve")
 	sc, err := sieve.Compile(src, o)
 	if err != nil {
