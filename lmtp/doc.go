@@ -27,6 +27,14 @@
 // duplicate IDs in a ResponseStore; without a relay redirect keeps). A
 // runtime error keeps the message in INBOX and is logged.
 //
+// Metrics (on Options.Registerer): gomilter_lmtp_connections_total,
+// gomilter_lmtp_connections_active, gomilter_lmtp_deliveries_total{result}
+// (saved, unknown_user, over_quota, rejected, tempfail, too_large),
+// gomilter_lmtp_delivery_duration_seconds, gomilter_lmtp_sieve_actions_total{action}
+// and gomilter_lmtp_panics_total. Each recipient gets one log line with the
+// session id, Postfix's queue id (from its Received header), Message-ID,
+// user, result and folders.
+//
 // References: RFC 2033; PROTOCOLS.md §5-§7; Dovecot doc LMTP,
 // MailboxFormat/Maildir, Quota; Pigeonhole doc Pigeonhole.Sieve.Configuration.
 package lmtp

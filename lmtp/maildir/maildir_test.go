@@ -180,3 +180,61 @@ func TestOverQuota(t *testing.T) {
 		}
 	}
 }
+
+// A reader scanning new/ while deliveries run never sees a partial file:
+// every name it finds already has its full S= size.
+func TestDeliveryIsAtomic(t *testing.T) {
+	m := &Maildir{Root: t.TempDir()}
+	if _, err := m.Deliver(Delivery{Message: []byte("x\r\n")}); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("Subject: big\r\n\r\n" + strings.Repeat("0123456789abcdefghij\r\n", 20000))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 40 {
+			if _, err := m.Deliver(Delivery{Message: body}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	checked := 0
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		entries, _ := os.ReadDir(filepath.Join(m.Root, "new"))
+		for _, e := range entries {
+			sm := nameRE.FindStringSubmatch(e.Name())
+			st, err := os.Stat(filepath.Join(m.Root, "new", e.Name()))
+			if sm == nil || err != nil {
+				t.Fatalf("%s: %v", e.Name(), err)
+			}
+			if want, _ := strconv.ParseInt(sm[5], 10, 64); st.Size() != want {
+				t.Fatalf("%s seen with %d bytes", e.Name(), st.Size())
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Error("nothing checked")
+	}
+}
+
+// A failed rename leaves nothing behind in tmp/ and reports the error.
+func TestFailedDeliveryLeavesNoTemp(t *testing.T) {
+	m := &Maildir{Root: t.TempDir()}
+	for _, d := range []string{"tmp", "cur"} {
+		os.MkdirAll(filepath.Join(m.Root, d), 0o700)
+	}
+	os.WriteFile(filepath.Join(m.Root, "new"), nil, 0o600) // not a directory
+	if _, err := m.Deliver(Delivery{Message: []byte("x\r\n")}); err == nil {
+		t.Fatal("delivery into a broken Maildir succeeded")
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(m.Root, "tmp")); len(tmp) != 0 {
+		t.Errorf("tmp/ keeps %d files", len(tmp))
+	}
+}
