@@ -157,7 +157,7 @@ func (c *Classifier) Forget(ctx context.Context, msg *mailmsg.Message, user stri
 
 // Expire drops the least recently learned tokens of user's database when
 // it holds more than Options.MaxTokens, keeping three quarters of that.
-// Stores that are not Expirers (Redis) report 0. Call it after bulk
+// Stores that are not Expirers report 0. Call it after bulk
 // learning and periodically (SpamAssassin checks every 12 hours).
 func (c *Classifier) Expire(ctx context.Context, user string) (int, error) {
 	e, ok := c.store.(Expirer)

@@ -10,11 +10,12 @@ import (
 )
 
 // RedisStore is a Store in Redis, for several MX hosts sharing one
-// database. A user's data are four hashes under
+// database. A user's data are four hashes and a sorted set under
 // <prefix>{<user>}: ...:ts and ...:th (token -> spam / ham count), ...:seen
-// (message id -> 's' or 'h') and ...:meta (nspam, nham). The braces are a
-// Redis Cluster hash tag, keeping one user's keys in one slot so that the
-// learn script can update them atomically.
+// (message id -> 's' or 'h'), ...:meta (nspam, nham) and ...:atime (token
+// scored by last-learned time, for Expire). The braces are a Redis Cluster
+// hash tag, keeping one user's keys in one slot so that the scripts can
+// update them atomically. It implements Expirer.
 type RedisStore struct {
 	c      redis.UniversalClient
 	prefix string
@@ -34,12 +35,12 @@ func NewRedisStore(client redis.UniversalClient, prefix string) *RedisStore {
 
 func (r *RedisStore) keys(user string) []string {
 	base := r.prefix + "{" + url.QueryEscape(user) + "}:"
-	return []string{base + "seen", base + "ts", base + "th", base + "meta"}
+	return []string{base + "seen", base + "ts", base + "th", base + "meta", base + "atime"}
 }
 
 // learnScript moves or adds one message's counts atomically. KEYS: seen,
-// ts, th, meta. ARGV: message id, class ('s' or 'h' to learn, empty to forget),
-// then the tokens.
+// ts, th, meta, atime. ARGV: message id, class ('s' or 'h' to learn, empty
+// to forget), the current Unix time, then the tokens.
 var learnScript = redis.NewScript(`
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 local want = ARGV[2]
@@ -49,23 +50,54 @@ local function apply(cls, d)
   local tk, f = KEYS[3], 'nham'
   if cls == 's' then tk, f = KEYS[2], 'nspam' end
   if redis.call('HINCRBY', KEYS[4], f, d) < 0 then redis.call('HSET', KEYS[4], f, 0) end
-  for i = 3, #ARGV do
-    if redis.call('HINCRBY', tk, ARGV[i], d) <= 0 then redis.call('HDEL', tk, ARGV[i]) end
+  for i = 4, #ARGV do
+    if redis.call('HINCRBY', tk, ARGV[i], d) <= 0 then
+      redis.call('HDEL', tk, ARGV[i])
+      if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 and redis.call('HEXISTS', KEYS[3], ARGV[i]) == 0 then
+        redis.call('ZREM', KEYS[5], ARGV[i])
+      end
+    end
   end
 end
 if old then apply(old, -1) end
 if want == '' then
   redis.call('HDEL', KEYS[1], ARGV[1])
-else
-  apply(want, 1)
-  redis.call('HSET', KEYS[1], ARGV[1], want)
+  return 1
 end
+apply(want, 1)
+redis.call('HSET', KEYS[1], ARGV[1], want)
+for i = 4, #ARGV do redis.call('ZADD', KEYS[5], ARGV[3], ARGV[i]) end
 return 1
 `)
 
+// expireScript drops the least recently learned tokens. KEYS: ts, th,
+// atime. ARGV: max tokens, tokens to keep.
+var expireScript = redis.NewScript(`
+local n = redis.call('ZCARD', KEYS[3])
+local max, keep = tonumber(ARGV[1]), tonumber(ARGV[2])
+if n <= max then return 0 end
+local victims = redis.call('ZRANGE', KEYS[3], 0, n - keep - 1)
+for _, t in ipairs(victims) do
+  redis.call('HDEL', KEYS[1], t)
+  redis.call('HDEL', KEYS[2], t)
+end
+redis.call('ZREMRANGEBYRANK', KEYS[3], 0, n - keep - 1)
+return #victims
+`)
+
+// Expire implements Expirer. Tokens learned before this version of the
+// store kept learned times are not in the time index and never expire.
+func (r *RedisStore) Expire(ctx context.Context, user string, maxTokens int) (int, error) {
+	if maxTokens <= 0 {
+		return 0, nil
+	}
+	k := r.keys(user)
+	return expireScript.Run(ctx, r.c, []string{k[1], k[2], k[4]}, maxTokens, maxTokens*3/4).Int()
+}
+
 func (r *RedisStore) run(ctx context.Context, user, msgID, class string, toks []Hash) (bool, error) {
-	args := make([]any, 0, len(toks)+2)
-	args = append(args, msgID, class)
+	args := make([]any, 0, len(toks)+3)
+	args = append(args, msgID, class, nowUnix())
 	for _, t := range toks {
 		args = append(args, string(t[:]))
 	}

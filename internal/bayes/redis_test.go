@@ -30,4 +30,18 @@ func TestRedisStore(t *testing.T) {
 	if ns, nh, err := st.Totals(ctx, "alice"); err != nil || ns != 0 || nh != 0 {
 		t.Errorf("after DeleteUser Totals = %d, %d, %v", ns, nh, err)
 	}
+	// Expiry on a fresh user database.
+	st.DeleteUser(ctx, "")
+	testExpire(t, st)
+	// Forgetting removes tokens from the time index too.
+	n, _ := client.ZCard(ctx, st.keys("")[4]).Result()
+	if _, err := st.Learn(ctx, "", "extra", []Hash{HashToken("only-here")}, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Forget(ctx, "", "extra", []Hash{HashToken("only-here")}); err != nil {
+		t.Fatal(err)
+	}
+	if n2, _ := client.ZCard(ctx, st.keys("")[4]).Result(); n2 != n {
+		t.Errorf("time index has %d entries after learn+forget, want %d", n2, n)
+	}
 }
