@@ -9,7 +9,8 @@
 // (RFC 5490), include (RFC 6609), duplicate (RFC 7352), spamtest,
 // spamtestplus and virustest (RFC 5235), environment (RFC 5183), regex
 // (draft-ietf-sieve-regex), mime and foreverypart (RFC 5703), enotify with
-// the mailto method (RFC 5435, RFC 5436) and ihave (RFC 5463).
+// the mailto method (RFC 5435, RFC 5436) and ihave (RFC 5463), plus
+// Pigeonhole's deprecated vnd.dovecot.duplicate alias of duplicate.
 //
 // Where the RFCs leave room, the package follows Pigeonhole: action
 // conflicts and merged stores, implicit keep, byte-wise "?" in :matches and
@@ -28,8 +29,14 @@
 //
 //   - Compile (or Cache.Load, which compiles a file once per mtime/size)
 //     turns source into a *Script; compile errors are a *CompileError with
-//     line:column positions. Includes resolve through Options.Include
-//     (DirResolver reads "<dir>/<name>.sieve").
+//     line:column positions. Like Pigeonhole, the parser recovers from a
+//     syntax error (skipping to the end of the broken string list, test
+//     list, command or block) and the validator goes on after a bad
+//     command, so one compile lists every error, with Pigeonhole's
+//     wording and counts and a final "parse failed", "validation failed"
+//     or "code generation failed" entry. Includes resolve through
+//     Options.Include (DirResolver reads "<dir>/<name>.sieve") and are
+//     compiled after the including script validated.
 //   - Script.Run runs one script; RunSequence runs sieve_before, user and
 //     sieve_after scripts the way Dovecot chains them.
 //   - Result.Actions lists keep, fileinto, redirect, reject/ereject,
@@ -40,6 +47,10 @@
 //   - ComposeRedirect, ComposeVacation (with VacationSkipReason) and
 //     ComposeNotify build the outgoing messages with Pigeonhole's headers,
 //     loop checks and envelope senders.
+//   - ParsePath turns an SMTP MAIL FROM/RCPT TO path into the address
+//     form Envelope expects. Result.MarkExecuted records that actions
+//     were carried out before more scripts add to the result; conflicts
+//     with executed actions then resolve as in Pigeonhole's multiscript.
 //   - Options.Set accepts Pigeonhole's plugin setting names
 //     (sieve_max_actions, sieve_spamtest_status_header, ...).
 //

@@ -3,9 +3,6 @@ package sievetest
 // knownFailures lists in-scope Pigeonhole tests that fail today, each with
 // the reason. TestPigeonholeSuite fails when a test not listed here fails,
 // so regressions are caught; it logs entries that start to pass.
-// knownFailures lists in-scope Pigeonhole tests that fail today, each with
-// the reason. TestPigeonholeSuite fails when a test not listed here fails,
-// so regressions are caught; it logs entries that start to pass.
 var knownFailures = map[string]string{
 	"execute/examples.svtest: Elvey example":                "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
 	"execute/examples.svtest: Jerry example":                "fixture ../../examples/*.sieve lies outside tests/ and was not copied",
