@@ -128,10 +128,12 @@ func (m *msgState) uriList() []string {
 	}
 	m.render()
 	seen := map[string]bool{}
-	add := func(u string) {
-		if u != "" && !seen[u] {
-			seen[u] = true
-			m.uris = append(m.uris, latin1s(u))
+	add := func(raw string) {
+		for _, u := range canonURIs(raw, 0) {
+			if !seen[u] && len(m.uris) < maxURIs {
+				seen[u] = true
+				m.uris = append(m.uris, latin1s(u))
+			}
 		}
 	}
 	for _, h := range m.htmls {

@@ -13,6 +13,7 @@ import (
 const (
 	maxBodyLine = 2048
 	maxURILen   = 8192
+	maxURIs     = 2000 // per message, bounds uri rule work
 )
 
 // msgState is one message being checked: parsed once, with the views
