@@ -67,8 +67,8 @@ func TestSameFilesAsDovecotLMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	socks[0] = serveUnix(t, dir, &UserDB{DB: db})
-	socks[1] = startDovecotLMTP(t, dovecot, dir)
+	socks[0] = serveUnix(t, dir, &UserDB{DB: db}, nil)
+	socks[1] = startDovecotLMTP(t, dovecot, dir, "")
 	for i, sock := range socks {
 		for _, m := range msgs {
 			if reply := lmtpSend(t, sock, m); !strings.HasPrefix(reply, "250 2.0.0 <alice@example.org> ") || !strings.HasSuffix(reply, " Saved") {
@@ -113,9 +113,9 @@ func loadCorpus(t *testing.T, dir string, n int) [][]byte {
 	return out
 }
 
-func serveUnix(t *testing.T, dir string, be Backend) string {
+func serveUnix(t *testing.T, dir string, be Backend, so *SieveOptions) string {
 	t.Helper()
-	srv, err := NewServer(be, Options{Hostname: "mda.test"})
+	srv, err := NewServer(be, Options{Hostname: "mda.test", Sieve: so})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func serveUnix(t *testing.T, dir string, be Backend) string {
 	return sock
 }
 
-func startDovecotLMTP(t *testing.T, dovecot, dir string) string {
+func startDovecotLMTP(t *testing.T, dovecot, dir, extra string) string {
 	t.Helper()
 	sock := filepath.Join(dir, "dovecot-lmtp.sock")
 	conf := filepath.Join(dir, "dovecot-lmtp.conf")
@@ -156,7 +156,8 @@ service lmtp {
     mode = 0666
   }
 }
-`, dir, os.Getpid()))
+%[3]s
+`, dir, os.Getpid(), extra))
 	cmd := exec.Command(dovecot, "-F", "-c", conf)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
