@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Defaults of SpamAssassin's Bayes configuration.
@@ -43,6 +45,8 @@ type Options struct {
 	// names, values "[ ip=... rdns=... helo=... by=... ident= envfrom= ...
 	// ]"), which the rule engine can supply here.
 	Metadata func(*mailmsg.Message) []mailmsg.Field
+	// Registerer receives the gomilter_bayes_* metrics; nil registers none.
+	Registerer prometheus.Registerer
 	// RobinsonS and RobinsonX are Robinson's f(w) constants (defaults
 	// DefaultRobinsonS, DefaultRobinsonX; SAConstantsS/X for SpamAssassin's).
 	RobinsonS, RobinsonX float64
@@ -68,6 +72,7 @@ type Classifier struct {
 	maxToks int
 	ignore  map[string]bool
 	meta    func(*mailmsg.Message) []mailmsg.Field
+	m       *metrics
 }
 
 // New returns a classifier over opts.Store.
@@ -76,6 +81,10 @@ func New(opts Options) (*Classifier, error) {
 		return nil, errors.New("bayes: Options.Store is required")
 	}
 	c := &Classifier{store: opts.Store, minSpam: opts.MinSpam, minHam: opts.MinHam, auto: opts.AutoLearn}
+	var err error
+	if c.m, err = newMetrics(opts.Registerer); err != nil {
+		return nil, err
+	}
 	c.meta = opts.Metadata
 	c.ignore = make(map[string]bool, len(opts.IgnoreHeaders))
 	for _, h := range opts.IgnoreHeaders {
@@ -143,6 +152,11 @@ func (c *Classifier) Learn(ctx context.Context, msg *mailmsg.Message, spam bool,
 	if err != nil {
 		return false, fmt.Errorf("bayes: learn: %w", err)
 	}
+	if spam {
+		c.m.learn("spam", learned)
+	} else {
+		c.m.learn("ham", learned)
+	}
 	return learned, nil
 }
 
@@ -152,6 +166,7 @@ func (c *Classifier) Forget(ctx context.Context, msg *mailmsg.Message, user stri
 	if err != nil {
 		return false, fmt.Errorf("bayes: forget: %w", err)
 	}
+	c.m.learn("forget", ok)
 	return ok, nil
 }
 
@@ -175,6 +190,12 @@ func (c *Classifier) Expire(ctx context.Context, user string) (int, error) {
 // error, when the database has not learned enough messages or no token of
 // the message is significant: then no BAYES_xx rule applies.
 func (c *Classifier) Score(ctx context.Context, msg *mailmsg.Message, user string) (prob float64, ok bool, err error) {
+	start := time.Now()
+	defer func() {
+		if err == nil {
+			c.m.score(prob, ok, time.Since(start).Seconds())
+		}
+	}()
 	nspam, nham, err := c.store.Totals(ctx, user)
 	if err != nil {
 		return 0, false, fmt.Errorf("bayes: score: %w", err)
