@@ -136,7 +136,10 @@ func expandScripts(entries []string) []string {
 // compile is skipped and logged; the others still run.
 func (s *Server) scriptsFor(log *slog.Logger, u User, rcpt string) ([]*sieve.Script, sieve.Options) {
 	so := s.opts.Sieve
-	userPath, dir := so.userScript(u.Home)
+	userPath, dir := "", ""
+	if u.Home != "" { // no home, no personal scripts (never "/.dovecot.sieve")
+		userPath, dir = so.userScript(u.Home)
+	}
 	opts := so.Options
 	opts.RecipientDelimiter = s.opts.RecipientDelimiter
 	if opts.UserEmail == "" {
