@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -167,4 +168,42 @@ func transactNoT(addr, req string) string {
 	c.(*net.TCPConn).CloseWrite()
 	b, _ := io.ReadAll(c)
 	return string(b)
+}
+
+func TestMaxConnections(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	started := make(chan struct{})
+	s, err := NewServer(ScorerFunc(func(ctx context.Context, raw []byte, u string) (Verdict, error) {
+		once.Do(func() { close(started) })
+		<-release
+		return Verdict{Required: 5}, nil
+	}), Options{MaxConnections: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	go s.Serve(l)
+	defer s.Close()
+	first := make(chan string, 1)
+	go func() { first <- transactNoT(l.Addr().String(), req("CHECK", "x")) }()
+	<-started
+	// The second connection is over the limit: closed (or reset) without
+	// a reply; spamc then passes the message through unchecked.
+	if got := transactNoT(l.Addr().String(), req("CHECK", "y")); strings.HasPrefix(got, "SPAMD/") {
+		t.Errorf("over-limit connection got %q", got)
+	}
+	close(release)
+	if got := <-first; got != "SPAMD/1.1 0 EX_OK\r\nSpam: False ; 0.0 / 5.0\r\n\r\n" {
+		t.Errorf("first connection got %q", got)
+	}
+}
+
+func TestNewServerValidates(t *testing.T) {
+	if _, err := NewServer(nil, Options{}); err == nil {
+		t.Error("nil Scorer accepted")
+	}
+	if _, err := NewServer(fakeScorer, Options{ReadTimeout: -1}); err == nil {
+		t.Error("negative timeout accepted")
+	}
 }
