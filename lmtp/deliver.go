@@ -47,18 +47,6 @@ func (s *Server) deliver(t *transaction, rc *recipient, data []byte) error {
 	log := s.opts.Logger.With("session", t.id, "from", t.from, "rcpt", rc.addr, "user", u.Name,
 		"queue_id", queueID(data), "msgid", messageID(data), "size", len(msg))
 	defer func() { s.metrics.duration.Observe(time.Since(start).Seconds()) }()
-	if u.QuotaBytes > 0 {
-		used, _, err := s.quota.Usage(u.MailDir)
-		if err != nil {
-			return s.tempfail(log, "quota usage", err)
-		}
-		if maildir.OverQuota(used, int64(len(msg)), u.QuotaBytes) {
-			s.metrics.deliveries.WithLabelValues(resultQuota).Inc()
-			rep := replyQuota(s.opts.QuotaFullTempfail)
-			log.Info("over quota", "used", used, "limit", u.QuotaBytes, "reply", rep.Code)
-			return rep
-		}
-	}
 	out := &outcome{stores: []store{{implicit: true, folder: "INBOX", msg: msg}}}
 	if s.opts.Sieve != nil {
 		out = s.runSieve(ctx, log, t, rc, md, msg)
@@ -69,6 +57,16 @@ func (s *Server) deliver(t *transaction, rc *recipient, data []byte) error {
 		log.Info("rejected by sieve", "reason", oneLine(out.reject))
 		return replyReject(out.reject)
 	}
+	// Quota applies to what is stored, as in Dovecot, where it is checked
+	// when Sieve's keep/fileinto saves: a discard needs no room.
+	if len(out.stores) > 0 && u.QuotaBytes > 0 {
+		if rep, err := s.checkQuota(log, u, int64(len(msg))); rep != nil || err != nil {
+			if err != nil {
+				return s.tempfail(log, "quota usage", err)
+			}
+			return rep
+		}
+	}
 	folders, err := s.write(md, out.stores, t.received)
 	if err != nil {
 		return s.tempfail(log, "store", err)
@@ -77,6 +75,21 @@ func (s *Server) deliver(t *transaction, rc *recipient, data []byte) error {
 	log.Info("saved", "folders", strings.Join(folders, ","), "sieve", strings.Join(out.notes, "; "),
 		"duration", time.Since(start).Round(time.Microsecond))
 	return replySaved(t.id)
+}
+
+// checkQuota returns the over-quota reply, or nil when size fits.
+func (s *Server) checkQuota(log *slog.Logger, u User, size int64) (*Reply, error) {
+	used, _, err := s.quota.Usage(u.MailDir)
+	if err != nil {
+		return nil, err
+	}
+	if !maildir.OverQuota(used, size, u.QuotaBytes) {
+		return nil, nil
+	}
+	s.metrics.deliveries.WithLabelValues(resultQuota).Inc()
+	rep := replyQuota(s.opts.QuotaFullTempfail)
+	log.Info("over quota", "used", used, "limit", u.QuotaBytes, "reply", rep.Code)
+	return rep, nil
 }
 
 // toDetailMailbox sends the implicit keep of user+Folder@dom to Folder

@@ -218,3 +218,15 @@ func TestSaveToDetailMailbox(t *testing.T) {
 		t.Errorf("INBOX has %d, want 1 (missing detail folder)", n)
 	}
 }
+
+// Over quota, a message Sieve discards is still accepted (nothing stored).
+func TestQuotaAfterSieve(t *testing.T) {
+	e := newTestEnv(t, nil)
+	u := e.users["alice@example.org"]
+	u.QuotaBytes = 100
+	e.users["alice@example.org"] = u
+	writeFile(t, filepath.Join(u.MailDir, "maildirsize"), "100S\n100 1\n")
+	e.activeScript("alice@example.org", `if header :is "Subject" "drop" { discard; }`)
+	e.deliverOne("a@example.net", "alice@example.org", "Subject: drop\r\n\r\nx\r\n", "250 2.0.0 *")
+	e.deliverOne("a@example.net", "alice@example.org", "Subject: keep\r\n\r\nx\r\n", "552 5.2.2 *")
+}
