@@ -45,6 +45,7 @@ type Conf struct {
 	AutoLearnHamThreshold float64
 	AutoLearnSpamThresh   float64
 
+	addrLists     map[string][]addrGlob // enlist_addrlist
 	freemail      []addrGlob
 	freemailWL    []addrGlob
 	tld2, tld3    map[string]bool
@@ -99,6 +100,7 @@ func newConf() *Conf {
 		replacePre:            map[string]string{},
 		replacePost:           map[string]string{},
 		unknown:               map[string]bool{},
+		addrLists:             map[string][]addrGlob{},
 		originatingIP:         []string{"X-Yahoo-Post-IP", "X-Originating-IP", "X-Apparently-From", "X-SenderIP"},
 	}
 }
@@ -316,6 +318,14 @@ func (p *confParser) setting(key, val string) bool {
 		c.Welcomelist = removeGlobs(c.Welcomelist, val)
 	case "unblacklist_from", "unblocklist_from":
 		c.Blocklist = removeGlobs(c.Blocklist, val)
+	case "enlist_addrlist":
+		name, rest := splitFirst(val)
+		if !strings.HasPrefix(name, "(") || !strings.HasSuffix(name, ")") {
+			p.warnf("enlist_addrlist: bad list name %q", name)
+			break
+		}
+		name = strings.Trim(name, "()")
+		c.addrLists[name] = appendGlobs(c.addrLists[name], rest)
 	case "freemail_domains":
 		c.freemail = appendGlobs(c.freemail, val)
 	case "freemail_whitelist", "freemail_welcomelist":

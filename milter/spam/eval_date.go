@@ -29,19 +29,20 @@ var tzAbbrev = map[string]int{
 }
 
 var (
-	dateDMY  = regexp.MustCompile(`(?i) (\d+) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) `)
-	dateMDY  = regexp.MustCompile(`(?i) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d+) \d+:\d+:\d+ (\d{4}) `)
-	dateDMY2 = regexp.MustCompile(`(?i) (\d+) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{2,3}) `)
-	dateHMS  = regexp.MustCompile(` (\d?\d):(\d\d)(:(\d\d))? `)
-	dateTZ   = regexp.MustCompile(` ([-+]\d{4}) `)
-	dateTZN  = regexp.MustCompile(`\b([A-Z]{2,4}(?:-DST)?)\b`)
-	months   = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+	dateDMY    = regexp.MustCompile(`(?i) (\d+) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) `)
+	dateMDY    = regexp.MustCompile(`(?i) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d+) \d+:\d+:\d+ (\d{4}) `)
+	dateDMY2   = regexp.MustCompile(`(?i) (\d+) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{2,3}) `)
+	dateHMS    = regexp.MustCompile(` (\d?\d):(\d\d)(:(\d\d))? `)
+	dateTZ     = regexp.MustCompile(` ([-+]\d{4}) `)
+	dateTZN    = regexp.MustCompile(`\b([A-Z]{2,4}(?:-DST)?)\b`)
+	commaSpace = regexp.MustCompile(`, *`)
+	months     = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
 )
 
 // parseRFC822Date returns a Unix time, or false when SA could not parse.
 func parseRFC822Date(s string) (int64, bool) {
 	s = " " + s + " "
-	s = regexp.MustCompile(`, *`).ReplaceAllString(s, " ")
+	s = commaSpace.ReplaceAllString(s, " ")
 	s = spaceRun.ReplaceAllString(s, " ")
 	var dd, yyyy int
 	var mon string

@@ -70,7 +70,7 @@ func evalGatedRemover(m *msgState, _ []string) bool {
 	if len(m.headerValues("Received", nil)) == 0 {
 		return true
 	}
-	return strings.Contains(m.get("Received"), "from groups.msn.com (") && regexp.MustCompile(`from groups\.msn\.com \(\S+\.msn\.com `).MatchString(m.get("Received"))
+	return strings.Contains(m.get("Received"), "from groups.msn.com (") && msnGroups.MatchString(m.get("Received"))
 }
 
 var (
@@ -116,6 +116,8 @@ var (
 	hotmailForged = regexp.MustCompile(`(?:from |HELO |helo=)\S*hotmail\.com\b`)
 	hotmailFrom   = regexp.MustCompile(`(?i)\bhotmail\.com$`)
 	anyIP         = regexp.MustCompile(ipAddr)
+	msnGroups     = regexp.MustCompile(`from groups\.msn\.com \(\S+\.msn\.com `)
+	hotmailOrig   = regexp.MustCompile(`hotmail\.com|msonline-outlook`)
 )
 
 // hotmailCheck is HeaderEval's _check_for_forged_hotmail_received_headers.
@@ -125,7 +127,7 @@ func (m *msgState) hotmailCheck() (forged, noHotmail bool) {
 		return false, false
 	}
 	ip := anyIP.MatchString(m.get("X-Originating-Ip"))
-	orig := regexp.MustCompile(`hotmail\.com|msonline-outlook`).MatchString(m.get("X-OriginatorOrg"))
+	orig := hotmailOrig.MatchString(m.get("X-OriginatorOrg"))
 	if ip && hotmailOKIP.MatchString(rcvd) || orig && hotmailOKOrig.MatchString(rcvd) {
 		return false, false
 	}

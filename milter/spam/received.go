@@ -93,23 +93,29 @@ var rcvdFormats = []rcvdFormat{
 }
 
 var (
-	rcvdDate     = regexp.MustCompile(`[\s;]+(?:(?:Mon|T(?:ue|hu)|Wed|Fri|S(?:at|un)), )?\d+ (?:J(?:an|u[nl])|Feb|Ma[ry]|A(?:pr|ug)|Sep|Oct|Nov|Dec) \d+ \d+:\d+(?::\d+)? \S+$`)
-	rcvdID       = regexp.MustCompile(` id <?([^\s<>;]{3,})`)
-	rcvdHeloEq   = regexp.MustCompile(`\bhelo=([-A-Za-z0-9.^+_&:=?!@%*$\\/]+)(?:[^-A-Za-z0-9.^+_&:=?!@%*$\\/]|$)`)
-	rcvdHeloKW   = regexp.MustCompile(`\b(?:HELO|EHLO) ([-A-Za-z0-9.^+_&:=?!@%*$\\/]+)(?:[^-A-Za-z0-9.^+_&:=?!@%*$\\/]|$)`)
-	rcvdBy       = regexp.MustCompile(` by (\S+)(?:[^-A-Za-z0-9;.]|$)`)
-	rcvdAuth     = regexp.MustCompile(`(?i) with ((?:ES|L|UTF8S|UTF8L)MTPS?A|ASMTP|HTTP[SU]?)(?: |;|$)`)
-	rcvdEnvFrom  = regexp.MustCompile(`(?i)(?:return-path:? |envelope-(?:sender|from)[ =])(\S+)\b`)
-	rcvdSkipBy   = regexp.MustCompile(`(?i)^from (\S+) by [^\s;]+ ?;`)
-	rcvdAnyIP    = regexp.MustCompile(`\[(` + ipAddr + `)\]`)
-	rcvdLocal    = regexp.MustCompile(`^\S+ (?:by \S+ (?:with|via|for|\()|(?:(?:with|via|for) \S+|\(unverified\)) by\b)`)
-	rcvdLocalhst = regexp.MustCompile(`^\S+ \((?:\S+@)?(?:localhost|127\.0\.0\.1)\) `)
-	parenLocal   = regexp.MustCompile(`^\S+@localhost\) by \S+ `)
-	parenJqueue  = regexp.MustCompile(`^[^\s@]+@[^)]+\) by \S+\(jqueuemail\) id [^\s;]+`)
-	parenNAVGW   = regexp.MustCompile(`^(\S*) \[(` + ipAddr + `)\]\) by (\S+) \(NAVGW .*?\) with `)
-	squirrel     = regexp.MustCompile(`(` + ipAddr + `)\b[^.-].{9,79}by (\S+) with HTTP`)
-	rcvdSkipMisc = regexp.MustCompile(`^localhost \(localhost \[\[UNIX: localhost\]\]\) by |^mail pickup service by \S+ with Microsoft SMTPSVC$|^\S+ \(\S+\) by \S+ \(Content Technologies |\(LSMTP for|^\S+@\S+ by \S+ |^\S+ by \S+ \(.{0,100}\) with qmail-scanner|^Unknown/Local \(|^\S+ \S+ by \S+ with local-e?smtp |^\S+ \(\S+@\S+ \[(?:localhost|127\.0\.0\.1)\]\) |^\S+ id \S+$|^\S+ (?:(?:with|via|for) \S+|\(unverified\)) by\b`)
-	rcvdStrip    = regexp.MustCompile(`[\s\x00#\[\]()<>|]`)
+	rcvdBracketIP    = regexp.MustCompile(`^\[[\d.]+\]$`)
+	rcvdEximLocal    = regexp.MustCompile(`\bwith local(?:-\S+)? `)
+	rcvdHeloSub      = regexp.MustCompile(`helo=(\S+)`)
+	rcvdFirstWord    = regexp.MustCompile(`^(\S+)[^-A-Za-z0-9.]`)
+	rcvdPostfixAuth  = regexp.MustCompile(`\) \(Authenticated sender: \S+\) by \S+ \(([^)]+)\) with `)
+	rcvdSendmailAuth = regexp.MustCompile(`^from .*?(?:\](?: \([^)]*\))?\)|\)\]) .*?\(.*?authenticated.*?\).*? by`)
+	rcvdDate         = regexp.MustCompile(`[\s;]+(?:(?:Mon|T(?:ue|hu)|Wed|Fri|S(?:at|un)), )?\d+ (?:J(?:an|u[nl])|Feb|Ma[ry]|A(?:pr|ug)|Sep|Oct|Nov|Dec) \d+ \d+:\d+(?::\d+)? \S+$`)
+	rcvdID           = regexp.MustCompile(` id <?([^\s<>;]{3,})`)
+	rcvdHeloEq       = regexp.MustCompile(`\bhelo=([-A-Za-z0-9.^+_&:=?!@%*$\\/]+)(?:[^-A-Za-z0-9.^+_&:=?!@%*$\\/]|$)`)
+	rcvdHeloKW       = regexp.MustCompile(`\b(?:HELO|EHLO) ([-A-Za-z0-9.^+_&:=?!@%*$\\/]+)(?:[^-A-Za-z0-9.^+_&:=?!@%*$\\/]|$)`)
+	rcvdBy           = regexp.MustCompile(` by (\S+)(?:[^-A-Za-z0-9;.]|$)`)
+	rcvdAuth         = regexp.MustCompile(`(?i) with ((?:ES|L|UTF8S|UTF8L)MTPS?A|ASMTP|HTTP[SU]?)(?: |;|$)`)
+	rcvdEnvFrom      = regexp.MustCompile(`(?i)(?:return-path:? |envelope-(?:sender|from)[ =])(\S+)\b`)
+	rcvdSkipBy       = regexp.MustCompile(`(?i)^from (\S+) by [^\s;]+ ?;`)
+	rcvdAnyIP        = regexp.MustCompile(`\[(` + ipAddr + `)\]`)
+	rcvdLocal        = regexp.MustCompile(`^\S+ (?:by \S+ (?:with|via|for|\()|(?:(?:with|via|for) \S+|\(unverified\)) by\b)`)
+	rcvdLocalhst     = regexp.MustCompile(`^\S+ \((?:\S+@)?(?:localhost|127\.0\.0\.1)\) `)
+	parenLocal       = regexp.MustCompile(`^\S+@localhost\) by \S+ `)
+	parenJqueue      = regexp.MustCompile(`^[^\s@]+@[^)]+\) by \S+\(jqueuemail\) id [^\s;]+`)
+	parenNAVGW       = regexp.MustCompile(`^(\S*) \[(` + ipAddr + `)\]\) by (\S+) \(NAVGW .*?\) with `)
+	squirrel         = regexp.MustCompile(`(` + ipAddr + `)\b[^.-].{9,79}by (\S+) with HTTP`)
+	rcvdSkipMisc     = regexp.MustCompile(`^localhost \(localhost \[\[UNIX: localhost\]\]\) by |^mail pickup service by \S+ with Microsoft SMTPSVC$|^\S+ \(\S+\) by \S+ \(Content Technologies |\(LSMTP for|^\S+@\S+ by \S+ |^\S+ by \S+ \(.{0,100}\) with qmail-scanner|^Unknown/Local \(|^\S+ \S+ by \S+ with local-e?smtp |^\S+ \(\S+@\S+ \[(?:localhost|127\.0\.0\.1)\]\) |^\S+ id \S+$|^\S+ (?:(?:with|via|for) \S+|\(unverified\)) by\b`)
+	rcvdStrip        = regexp.MustCompile(`[\s\x00#\[\]()<>|]`)
 )
 
 // popFetch marks a mail-fetcher hand-over (fetchmail via POP3/IMAP),
@@ -129,7 +135,7 @@ func parseReceived(line string) (r *relay, skip bool) {
 	if strings.Contains(s, " with local for ") {
 		return nil, true
 	}
-	if m := rcvdSkipBy.FindStringSubmatch(s); m != nil && !regexp.MustCompile(`^\[[\d.]+\]$`).MatchString(m[1]) {
+	if m := rcvdSkipBy.FindStringSubmatch(s); m != nil && !rcvdBracketIP.MatchString(m[1]) {
 		return nil, true
 	}
 	s = rcvdDate.ReplaceAllString(s, "")
@@ -171,7 +177,7 @@ func parseReceived(line string) (r *relay, skip bool) {
 	if strings.Contains(body, "with POP3") || strings.Contains(body, "with IMAP") {
 		return popFetch, true
 	}
-	if strings.Contains(body, "Exim") && regexp.MustCompile(`\bwith local(?:-\S+)? `).MatchString(body) {
+	if strings.Contains(body, "Exim") && rcvdEximLocal.MatchString(body) {
 		return nil, true
 	}
 	if strings.Contains(body, " (SquirrelMail authenticated user ") || strings.Contains(body, " (NaSMail authenticated user ") {
@@ -217,7 +223,7 @@ func parseReceived(line string) (r *relay, skip bool) {
 			case "ident":
 				r.ident = v
 			case "eximsub":
-				if mm := regexp.MustCompile(`helo=(\S+)`).FindStringSubmatch(v); mm != nil {
+				if mm := rcvdHeloSub.FindStringSubmatch(v); mm != nil {
 					r.helo = mm[1]
 				}
 			}
@@ -231,7 +237,7 @@ func parseReceived(line string) (r *relay, skip bool) {
 		return nil, true
 	}
 	if r.helo == "" {
-		if m := regexp.MustCompile(`^(\S+)[^-A-Za-z0-9.]`).FindStringSubmatch(body); m != nil {
+		if m := rcvdFirstWord.FindStringSubmatch(body); m != nil {
 			r.helo = m[1]
 		}
 	}
@@ -240,9 +246,9 @@ func parseReceived(line string) (r *relay, skip bool) {
 
 func otherAuth(s string) string {
 	switch {
-	case strings.Contains(s, "authenticated") && regexp.MustCompile(`^from .*?(?:\](?: \([^)]*\))?\)|\)\]) .*?\(.*?authenticated.*?\).*? by`).MatchString(s):
+	case strings.Contains(s, "authenticated") && rcvdSendmailAuth.MatchString(s):
 		return "Sendmail"
-	case regexp.MustCompile(`\) \(Authenticated sender: \S+\) by \S+ \(([^)]+)\) with `).MatchString(s):
+	case rcvdPostfixAuth.MatchString(s):
 		return "Postfix"
 	}
 	return ""

@@ -97,6 +97,11 @@ func canonicalName(n string) string {
 	return strings.Join(parts, "-")
 }
 
+var (
+	nlSpace   = regexp.MustCompile(`\s*\n\s*`)
+	blankLine = regexp.MustCompile(`(?m)^\s*\n`)
+)
+
 var tagToken = regexp.MustCompile(`_([A-Z][A-Z0-9]*)(?:\(([^)]*)\))?_`)
 
 // expandTags replaces the template tags we support.
@@ -171,7 +176,7 @@ func scoreTag(res *Result) string {
 // counted as eight columns, continuation lines starting with a tab.
 func foldSA(name, data string) string {
 	if strings.Contains(data, "\n") {
-		return regexp.MustCompile(`\s*\n\s*`).ReplaceAllString(strings.TrimRight(data, "\r\n"), "\n\t")
+		return nlSpace.ReplaceAllString(strings.TrimRight(data, "\r\n"), "\n\t")
 	}
 	s := name + "!!" + data
 	var arr []string
@@ -205,7 +210,7 @@ func foldSA(name, data string) string {
 		arr = append(arr[:pos], append([]string{"\t"}, arr[pos:]...)...)
 	}
 	out := strings.Join(arr, "\n")
-	out = regexp.MustCompile(`(?m)^\s*\n`).ReplaceAllString(out, "")
+	out = blankLine.ReplaceAllString(out, "")
 	_, v, _ := strings.Cut(out, "!!")
 	return v
 }

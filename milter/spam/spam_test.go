@@ -285,3 +285,51 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("spam checks = %v, want 1", got)
 	}
 }
+
+func TestLocalCFOptions(t *testing.T) {
+	conf := `
+header USER_IN_WELCOMELIST eval:check_from_in_welcomelist()
+score  USER_IN_WELCOMELIST -100
+header USER_IN_BLOCKLIST   eval:check_from_in_blocklist()
+score  USER_IN_BLOCKLIST   100
+header __FROM_LIST         eval:check_from_in_list('BANKS')
+meta   FROM_BANK           __FROM_LIST
+welcomelist_from *@friends.example
+blacklist_from   spam@*
+enlist_addrlist (BANKS) *@bank.example
+trusted_networks 192.0.2.0/24
+clear_headers
+add_header all Checker Test _HOSTNAME_
+add_header spam Score _SCORE_/_REQD_
+remove_header all Checker
+add_header ham Checker Test2
+`
+	e, _, err := LoadConf("local.cf", conf, Options{Hostname: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		from, rules string
+		spam        bool
+		headers     string
+	}{
+		{"a@friends.example", "USER_IN_WELCOMELIST", false, "X-Spam-Checker=Test2"},
+		{"spam@evil.example", "USER_IN_BLOCKLIST", true, "X-Spam-Score=100.0/5.0"},
+		{"x@bank.example", "FROM_BANK", false, "X-Spam-Checker=Test2"},
+	}
+	for _, tc := range tests {
+		raw := "From: <" + tc.from + ">\nReceived: from a (a [192.0.2.7]) by mx (Postfix) with ESMTP id 1\nSubject: s\n\nbody\n"
+		res := e.CheckBytes(context.Background(), nil, []byte(raw))
+		var hs []string
+		for _, h := range res.Headers {
+			hs = append(hs, h.Name+"="+h.Value)
+		}
+		if got := strings.Join(res.Rules, ","); got != tc.rules || res.IsSpam != tc.spam || strings.Join(hs, ";") != tc.headers {
+			t.Errorf("From %s: rules %s spam %v headers %q; want %s %v %q", tc.from, got, res.IsSpam, hs, tc.rules, tc.spam, tc.headers)
+		}
+	}
+	m := newMsgState(e, nil, []byte("Received: from a (a [192.0.2.7]) by mx (Postfix) with ESMTP id 1\n\nx\n"))
+	if ri := m.relayInfo(); len(ri.trusted) != 1 || len(ri.untrusted) != 0 {
+		t.Errorf("trusted_networks: trusted %d untrusted %d, want 1 0", len(ri.trusted), len(ri.untrusted))
+	}
+}
