@@ -239,3 +239,25 @@ func TestPanicRecovered(t *testing.T) {
 	c.expect("451 4.3.0 <panic@example.org> Temporary internal error")
 	c.expect("250 *")
 }
+
+// SMTPUTF8 (RFC 6531): UTF-8 addresses and headers are accepted and
+// stored unchanged.
+func TestSMTPUTF8(t *testing.T) {
+	e := newTestEnv(t, nil)
+	u := e.users["alice@example.org"]
+	u.Name = "jörg@example.org"
+	e.users["jörg@example.org"] = u
+	c := e.dial()
+	c.send("LHLO mx", "MAIL FROM:<renée@example.net> SMTPUTF8 BODY=8BITMIME", "RCPT TO:<Jörg@example.org>", "DATA")
+	for range 3 {
+		c.expect("250 *")
+	}
+	c.expect("354 *")
+	c.data("Subject: Grüße\r\n\r\nÄpfel\r\n")
+	c.expect("250 2.0.0 <Jörg@example.org> * Saved")
+	got := files(t, u.MailDir)
+	if len(got) != 1 || !strings.Contains(readFile(t, got[0]), "Return-Path: <renée@example.net>\nDelivered-To: Jörg@example.org\n") ||
+		!strings.HasSuffix(readFile(t, got[0]), "Subject: Grüße\n\nÄpfel\n") {
+		t.Errorf("stored %v", got)
+	}
+}
