@@ -156,7 +156,7 @@ func checkAddress(c *Compiler, n *Node) {
 	checkMIMETags(c, n)
 	checkIndex(c, n)
 	for _, h := range n.Args[0].Strs {
-		if c.ConstString(h) && validFieldName(h) && !addressHeaders[strings.ToLower(h)] {
+		if c.ConstString(h) && !addressHeaders[strings.ToLower(h)] {
 			c.Errorf(n.Args[0].Pos, "specified header '%s' is not allowed for the address test", h)
 		}
 	}

@@ -11,28 +11,44 @@ import (
 	"github.com/gomilter/gomilter/internal/testenv"
 )
 
-// TestErrorCountsMatchSievec compiles every script of the in-scope
-// errors/ and recover/ directories of the suite with package sieve and
-// with Pigeonhole's sievec, and compares the number of errors (the
-// suite's test_error :count checks depend on it). It covers scripts the
-// .svtest files only count, and scripts they do not check at all.
+// sievecDiffers are scripts sievec cannot judge like the suite does.
+var sievecDiffers = map[string]string{
+	"extensions/include/execute/namespace.sieve": "a sub-test: requires vnd.dovecot.testsuite, which sievec lacks",
+	// sievec treats the script as a personal one named after the file,
+	// so including itself by name is circular at once; test_script_compile
+	// gives it no location, as package sieve does.
+	"extensions/include/included/circular-one.sieve": "main script location (see above)",
+	"extensions/include/included/once-4.sieve":       "main script location (see above)",
+}
+
+// TestErrorCountsMatchSievec compiles every in-scope script of the suite
+// with package sieve and with Pigeonhole's sievec, and compares the
+// number of errors: none for the scripts the tests run, and the count
+// for the broken ones under errors/ and recover/ (the suite's test_error
+// :count checks depend on it). It covers scripts the .svtest files only
+// count, and scripts they do not check at all.
 func TestErrorCountsMatchSievec(t *testing.T) {
 	sievec := testenv.LookPath(t, "sievec")
 	root := suiteDir(t)
 	var files []string
+	broken := 0
 	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
 		rel, _ := filepath.Rel(root, p)
-		dir := filepath.Base(filepath.Dir(p))
-		if err == nil && strings.HasSuffix(p, ".sieve") && (dir == "errors" || dir == "recover") && inScope(rel) {
-			files = append(files, p)
+		rel = filepath.ToSlash(rel)
+		if err != nil || !strings.HasSuffix(p, ".sieve") || !inScope(rel) || sievecDiffers[rel] != "" {
+			return err
 		}
-		return err
+		files = append(files, p)
+		if dir := filepath.Base(filepath.Dir(p)); dir == "errors" || dir == "recover" {
+			broken++
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 50 {
-		t.Fatalf("found only %d error scripts under %s", len(files), root)
+	if broken < 50 {
+		t.Fatalf("found only %d error scripts under %s", broken, root)
 	}
 	tmp := t.TempDir()
 	total := 0
@@ -46,8 +62,8 @@ func TestErrorCountsMatchSievec(t *testing.T) {
 				strings.Join(ours, "\n  "), strings.Join(theirs, "\n  "))
 		}
 	}
-	if total < 2*len(files) {
-		t.Fatalf("sievec reported only %d errors for %d broken scripts; is it working?", total, len(files))
+	if total < 2*broken {
+		t.Fatalf("sievec reported only %d errors for %d broken scripts; is it working?", total, broken)
 	}
 	t.Logf("%d scripts compared, %d errors", len(files), total)
 }
