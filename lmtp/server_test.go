@@ -261,3 +261,18 @@ func TestSMTPUTF8(t *testing.T) {
 		t.Errorf("stored %v", got)
 	}
 }
+
+func TestLineTooLong(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.MaxLineLength = 100 })
+	c := e.dial()
+	c.send("LHLO mx", "MAIL FROM:<a@example.net>", "RCPT TO:<alice@example.org>", "DATA")
+	for range 3 {
+		c.expect("250 *")
+	}
+	c.expect("354 *")
+	c.data("Subject: x\r\n\r\n" + strings.Repeat("y", 300) + "\r\n")
+	c.expect("554 5.6.0 <alice@example.org> Message line too long")
+	if n := len(files(t, e.users["alice@example.org"].MailDir)); n != 0 {
+		t.Errorf("%d stored", n)
+	}
+}

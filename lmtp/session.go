@@ -2,6 +2,7 @@ package lmtp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -150,6 +151,11 @@ func (ss *session) LMTPData(r io.Reader, status smtp.StatusCollector) (err error
 // dataFailed maps a read error (too large, connection lost) to the reply
 // every recipient gets.
 func (ss *session) dataFailed(err error) error {
+	if errors.Is(err, smtp.ErrTooLongLine) {
+		// Permanent: a retry would carry the same line (Postfix itself
+		// folds at 998, so only other clients get here).
+		err = &Reply{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message line too long"}
+	}
 	if rep := asReply(err); rep != nil {
 		for range ss.rcpts {
 			ss.s.metrics.deliveries.WithLabelValues(resultTooBig).Inc()
