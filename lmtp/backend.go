@@ -20,6 +20,9 @@ type User struct {
 	Home string
 	// MailDir is the Maildir root (INBOX's tmp/new/cur).
 	MailDir string
+	// LayoutFS: folders are MailDir/Name/Sub (mail_location ...:LAYOUT=fs)
+	// instead of Maildir++ MailDir/.Name.Sub.
+	LayoutFS bool
 	// UID and GID own delivered files when the server runs as root;
 	// -1 means "as the server runs".
 	UID, GID int
@@ -84,7 +87,7 @@ func UserFromFields(name string, f map[string]string, location string) (User, er
 	if loc == "" {
 		loc = "maildir:~/Maildir"
 	}
-	if u.MailDir, err = expandLocation(loc, name, u.Home); err != nil {
+	if u.MailDir, u.LayoutFS, err = expandLocation(loc, name, u.Home); err != nil {
 		return User{}, err
 	}
 	if u.Home == "" {
@@ -109,28 +112,42 @@ func numericID(s string) (int, error) {
 	return n, nil
 }
 
-// expandLocation turns "maildir:~/Maildir:LAYOUT=..." into a directory,
+// expandLocation turns "maildir:~/Maildir[:LAYOUT=fs]" into a directory,
 // expanding ~ (home) and %u %n %d %h (Dovecot mail_location variables).
-func expandLocation(loc, user, home string) (string, error) {
+// INDEX=, CONTROL= and the like only move Dovecot's own files and are
+// ignored; an unknown LAYOUT is an error.
+func expandLocation(loc, user, home string) (string, bool, error) {
 	format, rest, ok := strings.Cut(loc, ":")
 	if !ok || format != "maildir" {
-		return "", fmt.Errorf("lmtp: mail location %q: only maildir: is supported", loc)
+		return "", false, fmt.Errorf("lmtp: mail location %q: only maildir: is supported", loc)
 	}
-	path, _, _ := strings.Cut(rest, ":")
+	parts := strings.Split(rest, ":")
+	layoutFS := false
+	for _, p := range parts[1:] {
+		if v, ok := strings.CutPrefix(p, "LAYOUT="); ok {
+			switch v {
+			case "fs":
+				layoutFS = true
+			case "maildir++":
+			default:
+				return "", false, fmt.Errorf("lmtp: mail location %q: unsupported layout", loc)
+			}
+		}
+	}
 	local, domain, _ := strings.Cut(user, "@")
 	r := strings.NewReplacer("%u", user, "%n", local, "%d", domain, "%h", home, "%Lu", strings.ToLower(user),
 		"%Ln", strings.ToLower(local), "%Ld", strings.ToLower(domain), "%%", "%")
-	path = r.Replace(path)
+	path := r.Replace(parts[0])
 	if strings.HasPrefix(path, "~") {
 		if home == "" {
-			return "", fmt.Errorf("lmtp: mail location %q needs a home", loc)
+			return "", false, fmt.Errorf("lmtp: mail location %q needs a home", loc)
 		}
 		path = home + path[1:]
 	}
 	if !filepath.IsAbs(path) || strings.Contains(path, "/../") || strings.HasSuffix(path, "/..") {
-		return "", fmt.Errorf("lmtp: mail location %q is not an absolute path", path)
+		return "", false, fmt.Errorf("lmtp: mail location %q is not an absolute path", path)
 	}
-	return filepath.Clean(path), nil
+	return filepath.Clean(path), layoutFS, nil
 }
 
 // isNotFound reports a permanent "no such user".

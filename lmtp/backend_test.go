@@ -54,7 +54,11 @@ func TestUserFromPostfixAdminFields(t *testing.T) {
 	if err != nil || u.MailDir != "/var/mail/vmail/example.org/john" || u.QuotaBytes != 0 || u.UID != 1001 {
 		t.Errorf("got %+v, %v", u, err)
 	}
-	for _, bad := range []map[string]string{{"home": "/h", "uid": "vmail"}, {"home": "/h", "mail": "mbox:~/mail"}, {"mail": "maildir:relative/x"}} {
+	if u, err := UserFromFields("x@y", map[string]string{"home": "/h", "mail": "maildir:~/Mail:LAYOUT=fs:INDEX=/idx/%u"}, ""); err != nil || !u.LayoutFS || u.MailDir != "/h/Mail" {
+		t.Errorf("LAYOUT=fs: %+v, %v", u, err)
+	}
+	for _, bad := range []map[string]string{{"home": "/h", "uid": "vmail"}, {"home": "/h", "mail": "mbox:~/mail"}, {"mail": "maildir:relative/x"},
+		{"home": "/h", "mail": "maildir:~/M:LAYOUT=index"}} {
 		if u, err := UserFromFields("x", bad, ""); err == nil {
 			t.Errorf("UserFromFields(%v) = %+v, want an error", bad, u)
 		}

@@ -43,7 +43,8 @@ func (s *Server) deliver(t *transaction, rc *recipient, data []byte) error {
 	defer cancel()
 	msg := s.withHeaders(t, rc, data)
 	u := rc.user
-	md := &maildir.Maildir{Root: u.MailDir, UID: u.UID, GID: u.GID, Chown: os.Geteuid() == 0 && (u.UID >= 0 || u.GID >= 0)}
+	md := &maildir.Maildir{Root: u.MailDir, UID: u.UID, GID: u.GID, LayoutFS: u.LayoutFS,
+		Chown: os.Geteuid() == 0 && (u.UID >= 0 || u.GID >= 0)}
 	log := s.opts.Logger.With("session", t.id, "from", t.from, "rcpt", rc.addr, "user", u.Name,
 		"queue_id", queueID(data), "msgid", messageID(data), "size", len(msg))
 	defer func() { s.metrics.duration.Observe(time.Since(start).Seconds()) }()

@@ -29,10 +29,33 @@ func FolderPath(root, folder string) (string, error) {
 	return filepath.Join(root, "."+encodeMUTF7(name)), nil
 }
 
+// FSFolderPath is FolderPath for LAYOUT=fs: "Archive/2024" is
+// root/Archive/2024 ("/" is the only separator).
+func FSFolderPath(root, folder string) (string, error) {
+	if folder == "" || strings.EqualFold(folder, "INBOX") {
+		return root, nil
+	}
+	parts := strings.Split(folder, "/")
+	for i, part := range parts {
+		if part == "" || part == "." || part == ".." || strings.ContainsAny(part, "\x00\r\n") {
+			return "", fmt.Errorf("maildir: invalid folder name %q", folder)
+		}
+		parts[i] = encodeMUTF7(part)
+	}
+	return filepath.Join(append([]string{root}, parts...)...), nil
+}
+
+func (m *Maildir) folderPath(folder string) (string, error) {
+	if m.LayoutFS {
+		return FSFolderPath(m.Root, folder)
+	}
+	return FolderPath(m.Root, folder)
+}
+
 // folderDir returns the folder's directory, creating INBOX's tmp/new/cur
 // always and other folders only when create is set.
 func (m *Maildir) folderDir(folder string, create bool) (string, error) {
-	dir, err := FolderPath(m.Root, folder)
+	dir, err := m.folderPath(folder)
 	if err != nil {
 		return "", err
 	}
@@ -51,11 +74,14 @@ func (m *Maildir) folderDir(folder string, create bool) (string, error) {
 	if dir == m.Root {
 		return dir, nil
 	}
-	if err := m.mkdir(dir); err != nil {
+	if err := m.mkdirAll(dir); err != nil {
 		return "", err
 	}
 	if err := m.ensureSub(dir); err != nil {
 		return "", err
+	}
+	if m.LayoutFS {
+		return dir, nil
 	}
 	return dir, m.touch(filepath.Join(dir, "maildirfolder"))
 }
@@ -114,7 +140,7 @@ func (m *Maildir) touch(path string) error {
 
 // Exists reports whether folder exists (Sieve mailboxexists).
 func (m *Maildir) Exists(folder string) bool {
-	dir, err := FolderPath(m.Root, folder)
+	dir, err := m.folderPath(folder)
 	if err != nil {
 		return false
 	}

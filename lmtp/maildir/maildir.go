@@ -25,6 +25,9 @@ type Maildir struct {
 	// (deliveries running as root for a virtual mail user).
 	UID, GID int
 	Chown    bool
+	// LayoutFS stores folders as root/Name/Sub (Dovecot's
+	// mail_location ...:LAYOUT=fs) instead of Maildir++ root/.Name.Sub.
+	LayoutFS bool
 }
 
 // Delivery is one message to store.

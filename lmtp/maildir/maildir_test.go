@@ -238,3 +238,24 @@ func TestFailedDeliveryLeavesNoTemp(t *testing.T) {
 		t.Errorf("tmp/ keeps %d files", len(tmp))
 	}
 }
+
+func TestLayoutFS(t *testing.T) {
+	m := &Maildir{Root: t.TempDir(), LayoutFS: true}
+	res, err := m.Deliver(Delivery{Folder: "Archive/2024", Create: true, Message: []byte("x\r\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(m.Root, "Archive", "2024", "new"); filepath.Dir(res.Path) != want {
+		t.Errorf("stored in %s, want %s", res.Path, want)
+	}
+	if _, err := os.Stat(filepath.Join(m.Root, "Archive", "2024", "maildirfolder")); err == nil {
+		t.Error("maildirfolder written in LAYOUT=fs")
+	}
+	if !m.Exists("Archive/2024") || m.Exists("Archive.2024") {
+		t.Error("Exists wrong for LAYOUT=fs")
+	}
+	m.Deliver(Delivery{Message: []byte("12345\r\n")})
+	if b, c, err := (&QuotaCache{}).Usage(m.Root); err != nil || b != 8 || c != 2 {
+		t.Errorf("usage %d %d %v, want 8 bytes in 2 messages", b, c, err)
+	}
+}

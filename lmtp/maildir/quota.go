@@ -108,29 +108,28 @@ func readMaildirsize(path string) (bytes, count int64, err error) {
 	return bytes, count, sc.Err()
 }
 
-// walkUsage adds up the messages of INBOX and every folder, taking S=
-// from file names and stat only for names without it.
+// walkUsage adds up the messages of INBOX and every folder (both
+// layouts: any new/ or cur/ below root), taking S= from file names and
+// stat only for names without it.
 func walkUsage(root string) (bytes, count int64, err error) {
-	dirs := []string{root}
-	entries, err := os.ReadDir(root)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return 0, 0, err
-	}
-	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), ".") && e.Name() != "." && e.Name() != ".." {
-			dirs = append(dirs, filepath.Join(root, e.Name()))
-		}
-	}
-	for _, d := range dirs {
-		for _, sub := range []string{"new", "cur"} {
-			b, c, err := dirUsage(filepath.Join(d, sub))
-			if err != nil {
-				return 0, 0, err
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
 			}
-			bytes, count = bytes+b, count+c
+			return err
 		}
-	}
-	return bytes, count, nil
+		if !d.IsDir() || (d.Name() != "new" && d.Name() != "cur") {
+			return nil
+		}
+		b, c, err := dirUsage(p)
+		bytes, count = bytes+b, count+c
+		if err != nil {
+			return err
+		}
+		return filepath.SkipDir
+	})
+	return bytes, count, err
 }
 
 func dirUsage(dir string) (bytes, count int64, err error) {
