@@ -34,6 +34,7 @@ func runSpamd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&lf.redisAddr, "redis", "", "Bayes Redis host:port for TELL (instead of -store)")
 	fs.StringVar(&lf.redisPrefix, "redis-prefix", bayes.DefaultRedisPrefix, "Redis key prefix")
 	maxSize := fs.Int("max-size", spamd.DefaultMaxMessageSize, "largest message accepted, bytes")
+	perUser := fs.Bool("per-user", false, "TELL learns into the database of the client's User header (any client can create users)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,7 +57,9 @@ func runSpamd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "gomilter spamd:", err)
 			return 1
 		}
-		opts.Learner = spamd.NewBayesLearner(c)
+		bl := spamd.NewBayesLearner(c)
+		bl.GlobalOnly = !*perUser
+		opts.Learner = bl
 	}
 	return serveSpamd(engineScorer{eng}, opts, *listen, stderr)
 }
