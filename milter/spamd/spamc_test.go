@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gomilter/gomilter/internal/bayes"
 	"github.com/gomilter/gomilter/internal/mailmsg"
 	"github.com/gomilter/gomilter/internal/testenv"
 	"github.com/prometheus/client_golang/prometheus"
@@ -160,5 +161,30 @@ func TestSpamcLimits(t *testing.T) {
 	// TELL is refused without AllowTell: nothing is learned.
 	if out, _ := runSpamc(t, addr, spamMsg, "-L", "spam"); strings.Contains(out, "successfully") || len(learner.seen) != 0 {
 		t.Errorf("TELL without AllowTell learned: %q, %d messages", out, len(learner.seen))
+	}
+}
+
+// TestSpamcTellBayes learns through spamc -L into a real Bayes classifier.
+func TestSpamcTellBayes(t *testing.T) {
+	st := bayes.NewMemoryStore()
+	c, err := bayes.New(bayes.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, addr := startServer(t, Options{AllowTell: true, Learner: NewBayesLearner(c)})
+	msg := "Message-ID: <t1@example.com>\nSubject: win\n\nlottery winner claim prize\n"
+	if out, _ := runSpamc(t, addr, msg, "-L", "spam", "-u", "bob"); out != "Message successfully un/learned\n" {
+		t.Fatalf("learn: %q", out)
+	}
+	if out, _ := runSpamc(t, addr, msg, "-L", "spam", "-u", "bob"); out != "Message was already un/learned\n" {
+		t.Fatalf("relearn: %q", out)
+	}
+	ctx := context.Background()
+	if ns, _, _ := st.Totals(ctx, "bob"); ns != 1 {
+		t.Errorf("bob's nspam = %d, want 1", ns)
+	}
+	counts, _ := st.Tokens(ctx, "bob", []bayes.Hash{bayes.HashToken("lottery")})
+	if counts[0] != (bayes.Counts{Spam: 1}) {
+		t.Errorf("token counts = %+v", counts[0])
 	}
 }
