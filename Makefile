@@ -29,6 +29,6 @@ fuzz-smoke:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/gomilter-fuzz.log 2>&1 || { cat /tmp/gomilter-fuzz.log; exit 1; }; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1x -timeout 5m $$pkg > /tmp/gomilter-fuzz.log 2>&1 || { cat /tmp/gomilter-fuzz.log; exit 1; }; \
 	  done; \
 	done
