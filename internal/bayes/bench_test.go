@@ -2,6 +2,8 @@ package bayes
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -38,5 +40,55 @@ func BenchmarkTokenizeHostile(b *testing.B) {
 				Tokenize(ParseMessage(raw))
 			}
 		})
+	}
+}
+
+// BenchmarkScoreBolt scores corpus messages against a bbolt database
+// trained on the rest: tokenizing plus one read transaction per message.
+func BenchmarkScoreBolt(b *testing.B) {
+	msgs := loadCorpus(b)
+	st, err := OpenBolt(filepath.Join(b.TempDir(), "b.db"), BoltOptions{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	for i, m := range msgs {
+		if i%5 != 0 {
+			st.Learn(ctx, "", m.id, m.toks, m.spam)
+		}
+	}
+	c, _ := New(Options{Store: st})
+	var test []*corpusMsg
+	for i := range msgs {
+		if i%5 == 0 {
+			test = append(test, &msgs[i])
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := c.Score(ctx, test[i%len(test)].msg, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLearnBolt learns messages into a bbolt file with fsync per
+// message, as auto-learning in the daemon does.
+func BenchmarkLearnBolt(b *testing.B) {
+	msgs := loadCorpus(b)
+	st, err := OpenBolt(filepath.Join(b.TempDir(), "b.db"), BoltOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	c, _ := New(Options{Store: st})
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := msgs[i%len(msgs)]
+		if _, err := c.Learn(ctx, m.msg, m.spam, fmt.Sprint(i/len(msgs))); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
