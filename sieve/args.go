@@ -51,7 +51,7 @@ func (c *Compiler) tags(n *Node, args []*astArg, what string) (int, bool) {
 		td := findTag(n.Spec.Tags, arg.tag)
 		_, dup := n.Tags[td.Name]
 		if g, seen := groups[td.Group]; dup || (td.Group != "" && seen && g != td.Name) {
-			c.Errorf(arg.pos, "encountered duplicate %s for the %s", dupDesc(td, td.Name), what)
+			c.Errorf(arg.pos, "%s", tagConflict(td, g, dup, what))
 			return i, false
 		}
 		if td.Group != "" {
@@ -59,6 +59,10 @@ func (c *Compiler) tags(n *Node, args []*astArg, what string) (int, bool) {
 		}
 		v := &Value{Pos: arg.pos}
 		if td.Param != TNone {
+			if i+1 >= len(args) && (td.Name == "value" || td.Name == "count") {
+				c.Errorf(arg.pos, "the :%s match-type requires a constant string argument being one of \"gt\", \"ge\", \"lt\", \"le\", \"eq\" or \"ne\", but none was found", td.Name)
+				return i, false
+			}
 			if i+1 >= len(args) {
 				c.Errorf(arg.pos, "the :%s tag for the %s requires %s as parameter, but no parameters were found", td.Name, what, argTypeName(td.Param))
 				return i, false
@@ -80,9 +84,12 @@ func (c *Compiler) tags(n *Node, args []*astArg, what string) (int, bool) {
 func (c *Compiler) positional(n *Node, s *Spec, what string) bool {
 	min := len(s.Args) - s.OptArgs
 	if len(n.Args) < min || len(n.Args) > len(s.Args) {
-		if s.OptArgs == 0 {
+		switch {
+		case s.OptArgs > 0 && min == 1 && len(n.Args) == 0:
+			c.Errorf(n.Pos, "the %s expects at least one positional argument, but none was found", what)
+		case s.OptArgs == 0:
 			c.Errorf(n.Pos, "the %s requires %d positional argument(s), but %d is/are specified", what, len(s.Args), len(n.Args))
-		} else {
+		default:
 			c.Errorf(n.Pos, "the %s requires %d to %d positional argument(s), but %d is/are specified", what, min, len(s.Args), len(n.Args))
 		}
 		return false
@@ -94,12 +101,29 @@ func (c *Compiler) positional(n *Node, s *Spec, what string) bool {
 			want != TNumber && v.Type == TNumber,
 			want == TString && v.Type == TStringList:
 			name := ""
-			if i < len(s.ArgNames) {
-				name = " (" + s.ArgNames[i] + ")"
+			names := s.ArgNames
+			if names == nil {
+				names = argNames[s.Name]
+			}
+			if i < len(names) {
+				name = " (" + names[i] + ")"
 			}
 			c.Errorf(v.Pos, "the %s expects %s as argument %d%s, but %s was found", what, argTypeName(want), i+1, name, argTypeName(v.Type))
 			return false
 		}
 	}
 	return true
+}
+
+// argNames are Pigeonhole's names of positional arguments, for specs that
+// do not set ArgNames.
+var argNames = map[string][]string{
+	"fileinto": {"folder"}, "redirect": {"address"}, "reject": {"reason"}, "ereject": {"reason"},
+	"body": {"key list"}, "exists": {"header names"}, "size": {"limit"},
+	"date": {"header name", "date part", "key list"}, "currentdate": {"date part", "key list"},
+	"addheader": {"field name", "value"}, "deleteheader": {"field name", "value patterns"},
+	"extracttext": {"varname"}, "environment": {"name", "key list"}, "ihave": {"capabilities"},
+	"spamtest": {"value"}, "virustest": {"value"}, "mailboxexists": {"mailbox-names"},
+	"notify": {"method"}, "vacation": {"reason"}, "set": {"name", "value"},
+	"string": {"source", "key list"},
 }

@@ -152,14 +152,47 @@ func (c *Compiler) requiresDone() (fatal bool) {
 	return true
 }
 
+// requireSyntax checks the shape of a require command in Pigeonhole's
+// order: arguments, sub-tests, block, argument type.
+func (c *Compiler) requireSyntax(a *astNode) bool {
+	for _, arg := range a.args {
+		if arg.kind == argTag {
+			c.Errorf(arg.pos, "unknown tagged argument ':%s' for the require command (reported only once at first occurrence)", arg.tag)
+			return false
+		}
+	}
+	switch {
+	case len(a.args) != 1:
+		c.Errorf(a.pos, "the require command requires 1 positional argument(s), but %d is/are specified", len(a.args))
+	case len(a.tests) > 0:
+		c.Errorf(a.pos, "the require command accepts no sub-tests, but tests are specified")
+	case a.hasBlock:
+		c.Errorf(a.pos, "the require command does not accept a command block, but one is specified anyway")
+	case a.args[0].kind != argStrings:
+		c.Errorf(a.args[0].pos, "the require command accepts a single string or string list argument, but a number was found")
+	default:
+		return true
+	}
+	return false
+}
+
+// coreNames are the commands and tests that need no require.
+var coreNames = map[string]string{"if": "command", "elsif": "command", "else": "command",
+	"keep": "command", "discard": "command", "redirect": "command", "require": "command",
+	"stop": "command", "address": "test", "allof": "test", "anyof": "test", "exists": "test",
+	"false": "test", "header": "test", "not": "test", "size": "test", "true": "test"}
+
 func (c *Compiler) require(a *astNode) {
-	if len(a.args) != 1 || a.args[0].kind != argStrings || len(a.tests) > 0 || a.hasBlock {
-		c.Errorf(a.pos, "the require command expects a string list argument (capabilities)")
+	if !c.requireSyntax(a) {
 		return
 	}
 	for _, ext := range a.args[0].strs {
 		if !c.opts.enabled(ext) {
-			c.Errorf(a.pos, "require command: unknown Sieve capability '%s'", ext)
+			if kind, ok := coreNames[strings.ToLower(ext)]; ok {
+				c.Errorf(a.args[0].pos, "require command: `%s' is not known as a Sieve capability, but it is known as a Sieve %s that is always available", sanitize(ext, 128), kind)
+			} else {
+				c.Errorf(a.args[0].pos, "require command: unknown Sieve capability `%s'", sanitize(ext, 128))
+			}
 			continue
 		}
 		if other, ok := map[string]string{"duplicate": "vnd.dovecot.duplicate",

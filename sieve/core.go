@@ -67,10 +67,10 @@ func evalAnyof(r *Runtime, n *Node) (bool, error) {
 
 func checkIndex(c *Compiler, n *Node) {
 	if n.Tag("last") && !n.Tag("index") {
-		c.Errorf(n.Pos, "the :last tag for the %s test requires the :index tag", n.Spec.Name)
+		c.Errorf(n.Pos, "the :last tag for the %s test cannot be specified without the :index tag", n.Spec.Name)
 	}
 	if v := n.TagValue("index"); v != nil && v.Num == 0 {
-		c.Errorf(v.Pos, "the :index tag for the %s test requires a non-zero index", n.Spec.Name)
+		c.Errorf(v.Pos, "the :index tag for the %s test cannot be zero", n.Spec.Name)
 	}
 }
 
@@ -92,11 +92,11 @@ func validFieldName(h string) bool {
 
 func checkMIMETags(c *Compiler, n *Node) {
 	if n.Tag("anychild") && !n.Tag("mime") {
-		c.Errorf(n.Pos, "the :anychild tag for the %s test requires the :mime tag", n.Spec.Name)
+		c.Errorf(n.Pos, "the :anychild tag for the %s test cannot be specified without the :mime tag", n.Spec.Name)
 	}
 	for _, t := range []string{"type", "subtype", "contenttype", "param"} {
 		if n.Tag(t) && !n.Tag("mime") {
-			c.Errorf(n.Pos, "the :%s tag for the %s test requires the :mime tag", t, n.Spec.Name)
+			c.Errorf(n.Pos, "the :%s tag for the %s test cannot be specified without the :mime tag", t, n.Spec.Name)
 		}
 	}
 	checkHeaderNames(c, n.Args[0], n.Spec.Name)
@@ -245,7 +245,7 @@ func evalEnvelope(r *Runtime, n *Node) (bool, error) {
 
 func checkSize(c *Compiler, n *Node) {
 	if !n.Tag("over") && !n.Tag("under") {
-		c.Errorf(n.Pos, "the size test requires either the :under or the :over tag")
+		c.Errorf(n.Pos, "the size test requires either the :under or the :over tag to be specified")
 	}
 }
 

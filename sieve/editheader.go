@@ -22,7 +22,7 @@ func editheaderSpecs() []*Spec {
 func checkAddheader(c *Compiler, n *Node) {
 	name := n.Args[0].Str()
 	if c.ConstString(name) && !validFieldName(name) {
-		c.Errorf(n.Args[0].Pos, "the addheader command: specified field name '%s' is invalid", name)
+		c.Errorf(n.Args[0].Pos, "addheader command: specified field name `%s' is invalid", name)
 	}
 	val := n.Args[1].Str()
 	if c.ConstString(val) && !validHeaderValue(val) {
@@ -36,13 +36,13 @@ func checkAddheader(c *Compiler, n *Node) {
 func checkDeleteheader(c *Compiler, n *Node) {
 	name := n.Args[0].Str()
 	if c.ConstString(name) && !validFieldName(name) {
-		c.Errorf(n.Args[0].Pos, "the deleteheader command: specified field name '%s' is invalid", name)
+		c.Errorf(n.Args[0].Pos, "deleteheader command:specified field name `%s' is invalid", name)
 	}
 	if n.Tag("last") && !n.Tag("index") {
-		c.Errorf(n.Pos, "the :last tag for the deleteheader command requires the :index tag")
+		c.Errorf(n.Pos, "the :last tag for the deleteheader command cannot be specified without the :index tag")
 	}
 	if v := n.TagValue("index"); v != nil && v.Num == 0 {
-		c.Errorf(v.Pos, "the :index tag for the deleteheader command requires a non-zero index")
+		c.Errorf(v.Pos, "the :index tag for the deleteheader command cannot be zero")
 	}
 	c.compileMatch(n, 1)
 }

@@ -3,6 +3,7 @@ package sieve
 import (
 	"errors"
 	"strings"
+	"unicode/utf8"
 )
 
 // include, return and global (RFC 6609). Included scripts are compiled
@@ -26,8 +27,19 @@ type includeData struct {
 	script *Script
 }
 
+// validScriptName applies Pigeonhole's rules for script names: UTF-8 of
+// at most 256 characters, no '/', no control characters, no line or
+// paragraph separators.
 func validScriptName(s string) bool {
-	return s != "" && !strings.ContainsAny(s, "/\x00\r\n") && len(s) <= 256 && s != "." && s != ".."
+	if s == "" || s == "." || s == ".." || !utf8.ValidString(s) || utf8.RuneCountInString(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if r <= 0x1f || r == '/' || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 {
+			return false
+		}
+	}
+	return true
 }
 
 // checkInclude resolves the script at validation time; it is compiled
@@ -39,7 +51,7 @@ func checkInclude(c *Compiler, n *Node) {
 		return
 	}
 	if !validScriptName(name) {
-		c.Errorf(n.Args[0].Pos, "include: invalid script name '%s'", name)
+		c.Errorf(n.Args[0].Pos, "include: invalid script name '%s'", sanitize(name, 80))
 		return
 	}
 	if c.opts.Include == nil {
@@ -152,7 +164,7 @@ func runInclude(r *Runtime, n *Node) error {
 
 func checkGlobal(c *Compiler, n *Node) {
 	if !c.required["variables"] {
-		c.Errorf(n.Pos, "the global command requires the variables extension")
+		c.Errorf(n.Pos, "global command requires that variables extension is active")
 	}
 	for _, s := range n.Args[0].Strs {
 		if !validVarName(s) {

@@ -204,9 +204,9 @@ func (l *lexer) identifier(p Pos, kind tokKind) token {
 	}
 	if len(id) > maxIdentLen {
 		if kind == tokTag {
-			return l.fail(p, "encountered impossibly long tag identifier ':%s...'", id[:maxIdentLen-2])
+			return l.fail(p, "encountered impossibly long tag identifier ':%s'", sanitize(id, maxIdentLen))
 		}
-		return l.fail(p, "encountered impossibly long identifier '%s...'", id[:maxIdentLen-2])
+		return l.fail(p, "encountered impossibly long identifier '%s'", sanitize(id, maxIdentLen))
 	}
 	return token{kind: kind, pos: p, text: id}
 }

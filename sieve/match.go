@@ -33,12 +33,16 @@ func (c *Compiler) compileMatch(n *Node, keys int) {
 			if t == "value" || t == "count" {
 				m.rel = strings.ToLower(v.Str())
 				if !relOps[m.rel] {
-					c.Errorf(v.Pos, "invalid relational match '%s'", v.Str())
+					c.Errorf(v.Pos, "the :%s match-type requires a constant string argument being one of \"gt\", \"ge\", \"lt\", \"le\", \"eq\" or \"ne\", but \"%s\" was found", t, v.Str())
 				}
 			}
 		}
 	}
 	if v, ok := n.Tags["comparator"]; ok {
+		if !c.ConstString(v.Str()) {
+			c.Errorf(v.Pos, "this Sieve implementation currently only supports a literal string argument for the :comparator tag")
+			return
+		}
 		m.comp = strings.ToLower(v.Str())
 		switch m.comp {
 		case "i;octet", "i;ascii-casemap":
@@ -46,8 +50,11 @@ func (c *Compiler) compileMatch(n *Node, keys int) {
 			if !c.required["comparator-i;ascii-numeric"] {
 				c.Errorf(v.Pos, "unknown comparator '%s'", v.Str())
 			}
-			if m.typ == "contains" || m.typ == "matches" || m.typ == "regex" {
-				c.Errorf(v.Pos, "the :%s match type does not support the %s comparator", m.typ, m.comp)
+			switch m.typ {
+			case "regex":
+				c.Errorf(v.Pos, "regex match type only supports i;octet and i;ascii-casemap comparators")
+			case "contains", "matches":
+				c.Errorf(v.Pos, "the specified %s comparator does not support sub-string matching as required by the :%s match type", m.comp, m.typ)
 			}
 		default:
 			c.Errorf(v.Pos, "unknown comparator '%s'", v.Str())

@@ -43,8 +43,10 @@ func checkNotify(c *Compiler, n *Node) {
 			if e := mailtoError(body); e != "" {
 				c.Errorf(n.Args[0].Pos, "notify command: mailto URI: %s", e)
 			}
+		} else if ok {
+			c.Errorf(n.Args[0].Pos, "notify command: invalid method '%s'", sanitize(scheme, 80))
 		} else {
-			c.Errorf(n.Args[0].Pos, "invalid notify method '%s'", m)
+			c.Errorf(n.Args[0].Pos, "notify command: invalid method URI '%s'", sanitize(m, 80))
 		}
 	}
 	if v := n.TagValue("options"); v != nil {
@@ -63,8 +65,8 @@ func checkNotify(c *Compiler, n *Node) {
 		}
 	}
 	if v := n.TagValue("from"); v != nil && c.ConstString(v.Str()) {
-		if _, ok := normalizeRedirect(v.Str()); !ok {
-			c.Errorf(v.Pos, "invalid :from address '%s' for notify command", v.Str())
+		if a := parseSieveAddress(v.Str()); a.err != "" {
+			c.Errorf(v.Pos, "notify command: specified :from address '%s' is invalid for the mailto method: %s", sanitize(v.Str(), 80), a.err)
 		}
 	}
 }

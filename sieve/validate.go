@@ -36,7 +36,7 @@ func (c *Compiler) block(ast []*astNode, top bool) []*Node {
 	for _, a := range ast {
 		if a.name == "require" {
 			if !top || seenOther {
-				c.Errorf(a.pos, "the require command can only be placed at top level at the beginning of the file")
+				c.Errorf(a.pos, "require commands can only be placed at top level at the beginning of the file")
 			} else {
 				c.require(a)
 			}
@@ -167,7 +167,7 @@ func (c *Compiler) commandBlock(a *astNode, n *Node) {
 		c.loopNames = append(c.loopNames, n.TagValue("name").Str())
 		defer func() { c.loopNames = c.loopNames[:len(c.loopNames)-1] }()
 		if len(c.loopNames) > maxLoopNesting {
-			c.Errorf(a.pos, "the nesting of foreverypart loops exceeds the limit (%d levels)", maxLoopNesting)
+			c.Errorf(a.pos, "the nested foreverypart loop exceeds the nesting limit (<= %d levels)", maxLoopNesting)
 		}
 	}
 	restore, skip := c.ihave(n)
@@ -360,6 +360,25 @@ func astArgName(a *astArg) string {
 
 // groupNames are Pigeonhole's names for tag classes in duplicate errors.
 var groupNames = map[string]string{"match": "MATCH-TYPE", "addresspart": "ADDRESS-PART"}
+
+// tagConflict words a repeated tag, or two tags of one group, the way
+// Pigeonhole does for that group.
+func tagConflict(td *TagDef, other string, dup bool, what string) string {
+	switch {
+	case td.Group == "size":
+		return "exactly one of the ':under' or ':over' tags must be specified for the size test, but more were found"
+	case dup:
+	case td.Group == "mimeopt":
+		return fmt.Sprintf("the :type, :subtype, :contenttype, and :param arguments for the %s are mutually exclusive, but more than one was specified", what)
+	case td.Group == "id":
+		id := td.Name
+		if id == "header" {
+			id = other
+		}
+		return fmt.Sprintf("conflicting :header and :%s arguments specified for the %s", id, what)
+	}
+	return fmt.Sprintf("encountered duplicate %s for the %s", dupDesc(td, td.Name), what)
+}
 
 func dupDesc(td *TagDef, used string) string {
 	if g, ok := groupNames[td.Group]; ok {
