@@ -159,7 +159,7 @@ func (s *Server) reply(nc net.Conn, cmd Command, start time.Time, r *Response) {
 	if _, err := nc.Write(r.encode()); err != nil {
 		s.log.Info("spamd: writing reply", "remote", nc.RemoteAddr().String(), "error", err)
 	}
-	s.tracef("S: SPAMD/%s %d %s", r.Version, r.Code, r.Text)
+	s.tracef("S: SPAMD/%s %d %s", r.version(), r.Code, r.Text)
 	label := string(cmd)
 	if !knownCommand(label) {
 		label = "invalid"

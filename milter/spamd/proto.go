@@ -285,14 +285,17 @@ type Response struct {
 	NoLength bool
 }
 
-// WriteTo encodes the response.
+func (r *Response) version() string {
+	if r.Version == "" {
+		return "1.1"
+	}
+	return r.Version
+}
+
+// encode returns the response's wire form.
 func (r *Response) encode() []byte {
 	var b bytes.Buffer
-	v := r.Version
-	if v == "" {
-		v = "1.1"
-	}
-	fmt.Fprintf(&b, "SPAMD/%s %d %s\r\n", v, r.Code, r.Text)
+	fmt.Fprintf(&b, "SPAMD/%s %d %s\r\n", r.version(), r.Code, r.Text)
 	for _, h := range r.Headers {
 		fmt.Fprintf(&b, "%s: %s\r\n", h.name, h.value)
 	}

@@ -207,3 +207,30 @@ func TestNewServerValidates(t *testing.T) {
 		t.Error("negative timeout accepted")
 	}
 }
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestTrace(t *testing.T) {
+	var tr lockedBuf
+	_, addr := startServer(t, Options{Trace: &tr})
+	transact(t, addr, req("SYMBOLS", spamMsg, "User: carol\r\n"))
+	want := "C: SYMBOLS SPAMC/1.5 user=\"carol\" length=52\nS: SPAMD/1.1 0 EX_OK\n"
+	if got := tr.String(); got != want {
+		t.Errorf("trace = %q, want %q", got, want)
+	}
+}
