@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDebugMessage prints internals for SPAM_DEBUG_FILE (developer aid).
@@ -93,5 +96,36 @@ func TestDebugRuleDiff(t *testing.T) {
 		if ours != row.rules[rule] {
 			fmt.Printf("%s/train/%s/%s SA=%v ours=%v\n", dir, row.group, row.file, row.rules[rule], ours)
 		}
+	}
+}
+
+// TestDebugRuleCost prints the rules costing most time (SPAM_DEBUG_COST=1).
+func TestDebugRuleCost(t *testing.T) {
+	if os.Getenv("SPAM_DEBUG_COST") == "" {
+		t.Skip("set SPAM_DEBUG_COST")
+	}
+	e := systemEngine(t)
+	files, _ := filepath.Glob(corpusDir(t) + "/train/*/*.eml")
+	cost := map[string]time.Duration{}
+	for i, f := range files {
+		if i%10 != 0 {
+			continue
+		}
+		raw, _ := os.ReadFile(f)
+		m := newMsgState(e, nil, raw)
+		m.set = e.sets[0]
+		for _, r := range m.set.active {
+			if r.Kind == KindMeta {
+				continue
+			}
+			t0 := time.Now()
+			m.runRule(r)
+			cost[r.Name] += time.Since(t0)
+		}
+	}
+	names := sortedKeys(cost)
+	sort.Slice(names, func(i, j int) bool { return cost[names[i]] > cost[names[j]] })
+	for _, n := range names[:25] {
+		fmt.Printf("%-32s %v %s\n", n, cost[n], e.conf.Rules[n].Source)
 	}
 }

@@ -143,6 +143,9 @@ func unfoldLits(re *syntax.Regexp) bool {
 // errNeedBacktrack marks Perl constructs RE2 lacks.
 var errNeedBacktrack = errors.New("needs backtracking engine")
 
+// bigPattern is the translated size above which regexp2 is preferred.
+var bigPattern = 1500
+
 // backtrackTimeout bounds one regexp2 match call.
 const backtrackTimeout = 20 * time.Millisecond
 
@@ -169,6 +172,13 @@ func CompilePerl(pat, flags string) (m Matcher, backtracked bool, err error) {
 	}
 	src := "/" + pat + "/" + flags
 	goSrc, terr := translatePerl(pat, f, false)
+	// Huge patterns (ReplaceTags expansions) exceed RE2's backtracking
+	// limit and run on its slow NFA; a backtracker rejects most start
+	// positions at the first character and is much faster on them.
+	var bigLits []string
+	if terr == nil && len(goSrc) > bigPattern {
+		terr, bigLits = errNeedBacktrack, prefilterFor(goSrc)
+	}
 	if terr == nil {
 		re, cerr := regexp.Compile(goSrc)
 		if cerr == nil {
@@ -201,6 +211,9 @@ func CompilePerl(pat, flags string) (m Matcher, backtracked bool, err error) {
 	}
 	re.MatchTimeout = backtrackTimeout
 	gate, lits := gateFor(pat, f)
+	if lits == nil {
+		lits = bigLits
+	}
 	return &btMatcher{re: re, gate: gate, src: src, lits: lits}, true, nil
 }
 

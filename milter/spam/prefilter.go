@@ -11,7 +11,7 @@ import (
 // whose literals are all absent from the (lower-cased) text cannot hit
 // and its regex need not run.
 
-const maxPrefilterLits = 24
+const maxPrefilterLits = 64
 
 // requiredLits returns lower-cased strings one of which occurs in every
 // match of re, or nil when no such set is known.
@@ -69,13 +69,42 @@ func minLen(l []string) int {
 func prefilterFor(goSrc string) []string {
 	re, err := syntax.Parse(goSrc, syntax.Perl)
 	if err != nil {
-		return nil
+		// Too large for RE2 (big counted repeats): what X{5} requires, X
+		// requires, so parse with the counts relaxed.
+		re, err = syntax.Parse(relaxCounts(goSrc), syntax.Perl)
+		if err != nil {
+			return nil
+		}
 	}
 	l := requiredLits(re.Simplify())
 	if minLen(l) < 1 {
 		return nil
 	}
 	return l
+}
+
+var countedRepeat = regexp.MustCompile(`\{(\d+)(,\d*)?\}`)
+
+// relaxCounts turns {n}, {n,m} and {n,} into {1}, {1,} or * so that the
+// pattern parses within RE2's size limit.
+func relaxCounts(src string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range countedRepeat.FindAllStringIndex(src, -1) {
+		if loc[0] >= 2 && (src[loc[0]-2:loc[0]] == `\x` || src[loc[0]-2:loc[0]] == `\p` || src[loc[0]-2:loc[0]] == `\P`) {
+			continue // \x{85}, \p{L}: not a count
+		}
+		b.WriteString(src[last:loc[0]])
+		switch c := src[loc[0]:loc[1]]; {
+		case strings.HasPrefix(c, "{0"):
+			b.WriteString("*")
+		case strings.Contains(c, ","):
+			b.WriteString("+")
+		}
+		last = loc[1]
+	}
+	b.WriteString(src[last:])
+	return b.String()
 }
 
 // containsAny reports whether text contains one of lits.
@@ -172,8 +201,8 @@ func groupEnd(p string, i int) int {
 // gateFor compiles the approximation of a backtracking pattern.
 func gateFor(pat string, f reFlags) (*goMatcher, []string) {
 	src, err := translatePerl(approxPerl(pat), f, false)
-	if err != nil {
-		return nil, nil
+	if err != nil || len(src) > bigPattern {
+		return nil, nil // a huge gate costs as much as the match
 	}
 	re, err := regexp.Compile(src)
 	if err != nil {
