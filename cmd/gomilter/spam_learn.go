@@ -28,6 +28,7 @@ type learnFlags struct {
 	store, redisAddr  string
 	redisPrefix, user string
 	rules             string
+	stats             bool
 }
 
 // newClassifier builds the classifier with SpamAssassin's
@@ -48,6 +49,7 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&lf.spam, "spam", false, "learn the messages as spam")
 	fs.BoolVar(&lf.ham, "ham", false, "learn the messages as ham")
 	fs.BoolVar(&lf.forget, "forget", false, "forget the messages")
+	fs.BoolVar(&lf.stats, "stats", false, "print how many spam and ham messages the database learned")
 	fs.StringVar(&lf.store, "store", DefaultBayesStore, "bbolt database file")
 	fs.StringVar(&lf.redisAddr, "redis", "", "Redis host:port (instead of -store)")
 	fs.StringVar(&lf.redisPrefix, "redis-prefix", bayes.DefaultRedisPrefix, "Redis key prefix")
@@ -57,8 +59,11 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
+	if lf.stats && len(paths) == 0 && !lf.spam && !lf.ham && !lf.forget {
+		return learnStats(lf, stdout, stderr)
+	}
 	if n := btoi(lf.spam) + btoi(lf.ham) + btoi(lf.forget); n != 1 || len(paths) == 0 {
-		fmt.Fprintln(stderr, "usage: gomilter spam-learn --spam|--ham|--forget [-store FILE|-redis ADDR] [-user U] FILE|DIR|MAILDIR...")
+		fmt.Fprintln(stderr, "usage: gomilter spam-learn --spam|--ham|--forget [-store FILE|-redis ADDR] [-user U] FILE|DIR|MAILDIR... | spam-learn -stats [-store FILE|-redis ADDR] [-user U]")
 		return 2
 	}
 	st, closeStore, err := openLearnStore(lf)
@@ -82,6 +87,24 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
 		return 1
 	}
+	return 0
+}
+
+// learnStats prints the class totals, like sa-learn --dump magic's nspam
+// and nham lines.
+func learnStats(lf learnFlags, stdout, stderr io.Writer) int {
+	st, closeStore, err := openLearnStore(lf)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
+		return 1
+	}
+	defer closeStore()
+	nspam, nham, err := st.Totals(context.Background(), lf.user)
+	if err != nil {
+		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "nspam %d\nnham %d\n", nspam, nham)
 	return 0
 }
 

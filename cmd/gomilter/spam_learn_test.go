@@ -50,6 +50,9 @@ func TestSpamLearn(t *testing.T) {
 	if out, code := run("--forget", "-store", store, one); code != 0 || out != "Learned tokens from 1 message(s) (1 message(s) examined)\n" {
 		t.Fatalf("forget: %q, exit %d", out, code)
 	}
+	if out, code := run("-stats", "-store", store, "-user", "alice"); code != 0 || out != "nspam 0\nnham 1\n" {
+		t.Errorf("-stats: %q, exit %d", out, code)
+	}
 	st, err := bayes.OpenBolt(store, bayes.BoltOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
