@@ -11,7 +11,10 @@ import (
 // imap4flags internal flags and editheader changes carry over; the
 // implicit keep happens once, at the end. A runtime error stops the
 // sequence: actions of earlier scripts stand, the failing script's are
-// dropped and the implicit keep stores the message as received.
+// dropped and the implicit keep stores the message as received. The
+// actions of earlier scripts count as executed (Result.MarkExecuted): a
+// later reject does not conflict with their deliveries, and after one of
+// them sent a response it is Silent.
 func RunSequence(ctx context.Context, scripts []*Script, in *Input) (*Result, error) {
 	if len(scripts) == 0 {
 		return nil, errors.New("sieve: no scripts to run")
@@ -35,6 +38,9 @@ func RunSequence(ctx context.Context, scripts []*Script, in *Input) (*Result, er
 		if !res.keepInEffect() {
 			break
 		}
+		// Dovecot executes each script's result before the next script
+		// runs; conflicts with those actions then resolve gracefully.
+		res.MarkExecuted()
 	}
 	return last.Finish(nil)
 }
