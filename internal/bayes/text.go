@@ -7,7 +7,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net/textproto"
 	"regexp"
 	"strings"
 
@@ -51,8 +50,10 @@ func (c *content) walk(ctype, cte string, body []byte, depth int) {
 	case strings.HasPrefix(mt, "multipart/"):
 		c.walkMultipart(params["boundary"], body, depth)
 	case mt == "message/rfc822":
-		h, b := splitHeader(body)
-		c.walk(h.Get("Content-Type"), h.Get("Content-Transfer-Encoding"), b, depth+1)
+		em := ParseMessage(body)
+		ct, _ := em.Get("Content-Type")
+		cte, _ := em.Get("Content-Transfer-Encoding")
+		c.walk(ct, cte, em.Body, depth+1)
 	case strings.HasPrefix(mt, "text/") && mt != "text/calendar":
 		data := decodeCTE(cte, body)
 		if len(data) > maxPartText {
@@ -85,25 +86,6 @@ func (c *content) walkMultipart(boundary string, body []byte, depth int) {
 		}
 		c.walk(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), data, depth+1)
 	}
-}
-
-// splitHeader parses an embedded message's header block.
-func splitHeader(b []byte) (textproto.MIMEHeader, []byte) {
-	i := bytes.Index(b, []byte("\r\n\r\n"))
-	j := 4
-	if k := bytes.Index(b, []byte("\n\n")); k >= 0 && (i < 0 || k < i) {
-		i, j = k, 2
-	}
-	if i < 0 {
-		return textproto.MIMEHeader{}, b
-	}
-	h := textproto.MIMEHeader{}
-	for _, line := range strings.Split(strings.ReplaceAll(string(b[:i]), "\r\n", "\n"), "\n") {
-		if name, val, ok := strings.Cut(line, ":"); ok && !strings.ContainsAny(name[:min(len(name), 1)], " \t") {
-			h.Add(strings.TrimSpace(name), strings.TrimSpace(val))
-		}
-	}
-	return h, b[i+j:]
 }
 
 // decodeCTE undoes base64 or quoted-printable; broken encodings yield what
