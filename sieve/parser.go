@@ -25,11 +25,14 @@ type CompileError struct {
 	Errors []*Error
 }
 
+// summaries are the final entries of a failed compile.
+var summaries = map[string]bool{"parse failed": true, "validation failed": true, "code generation failed": true}
+
 // Error joins the diagnostics, leaving out the final summary entry.
 func (e *CompileError) Error() string {
 	var msgs []string
 	for i, x := range e.Errors {
-		if i > 0 && i == len(e.Errors)-1 && (x.Msg == "validation failed" || x.Msg == "parse failed") {
+		if i > 0 && i == len(e.Errors)-1 && summaries[x.Msg] {
 			continue
 		}
 		msgs = append(msgs, x.Error())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -90,7 +91,7 @@ func sieveCheck(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if _, err := sieve.Compile(src, opts); err != nil {
-		fmt.Fprintln(stderr, err)
+		printCompileError(stderr, err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: OK\n", pos[0])
@@ -152,4 +153,21 @@ func firstHeaderAddr(get func(string) (string, bool), names ...string) string {
 		}
 	}
 	return ""
+}
+
+// printCompileError prints one diagnostic per line, like sievec; the
+// final summary ("validation failed") comes last.
+func printCompileError(w io.Writer, err error) {
+	var ce *sieve.CompileError
+	if !errors.As(err, &ce) {
+		fmt.Fprintln(w, err)
+		return
+	}
+	for i, e := range ce.Errors {
+		if i == len(ce.Errors)-1 && i > 0 && e.Script != "" {
+			fmt.Fprintf(w, "%s: %s\n", e.Script, e.Msg) // the summary has no position
+			continue
+		}
+		fmt.Fprintln(w, e)
+	}
 }

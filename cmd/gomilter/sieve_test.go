@@ -38,11 +38,17 @@ redirect "x@y.example";`), 0o644)
 func TestSieveCheckAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.sieve")
-	os.WriteFile(bad, []byte("keep;\nfrobnicate;\n"), 0o644)
+	os.WriteFile(bad, []byte("keep;\nfrobnicate;\nkeep 1;\n"), 0o644)
 	var out, errb bytes.Buffer
 	if code := runSieve([]string{"check", bad}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "line 2:1") {
 		t.Errorf("check bad = %d, stderr %q", code, errb.String())
 	}
+	// Every error on its own line, then the summary.
+	if lines := strings.Split(strings.TrimSpace(errb.String()), "\n"); len(lines) != 3 ||
+		!strings.Contains(lines[1], "line 3:1") || lines[2] != "bad.sieve: validation failed" {
+		t.Errorf("check bad stderr = %q", errb.String())
+	}
+	errb.Reset()
 	msg := filepath.Join(dir, "m.eml")
 	os.WriteFile(msg, []byte("Subject: x\n\nb\n"), 0o644)
 	out.Reset()
