@@ -129,3 +129,44 @@ func TestDebugRuleCost(t *testing.T) {
 		fmt.Printf("%-32s %v %s\n", n, cost[n], e.conf.Rules[n].Source)
 	}
 }
+
+// TestDebugSlow prints the slowest messages and their costliest rules
+// (SPAM_DEBUG_SLOW=1).
+func TestDebugSlow(t *testing.T) {
+	if os.Getenv("SPAM_DEBUG_SLOW") == "" {
+		t.Skip("set SPAM_DEBUG_SLOW")
+	}
+	e := systemEngine(t)
+	for _, g := range []string{"spam-1", "easy-ham-1", "hard-ham-1"} {
+		files, _ := filepath.Glob(corpusDir(t) + "/train/" + g + "/*.eml")
+		for i, f := range files {
+			if i >= 60 {
+				break
+			}
+			raw, _ := os.ReadFile(f)
+			m := newMsgState(e, nil, raw)
+			m.set = e.sets[0]
+			cost := map[string]time.Duration{}
+			var total time.Duration
+			for _, r := range m.set.active {
+				if r.Kind == KindMeta {
+					continue
+				}
+				t0 := time.Now()
+				m.runRule(r)
+				d := time.Since(t0)
+				cost[r.Name] += d
+				total += d
+			}
+			if total < 300*time.Millisecond {
+				continue
+			}
+			names := sortedKeys(cost)
+			sort.Slice(names, func(i, j int) bool { return cost[names[i]] > cost[names[j]] })
+			fmt.Printf("%s %v len=%d\n", f, total, len(raw))
+			for _, n := range names[:5] {
+				fmt.Printf("   %-30s %v\n", n, cost[n])
+			}
+		}
+	}
+}

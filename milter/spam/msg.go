@@ -44,6 +44,7 @@ type msgState struct {
 	mime       *mimeStats
 	lines      map[RuleKind][]*text
 	htexts     map[string]*text
+	joined     map[RuleKind]*text
 	lower      map[RuleKind]string
 }
 

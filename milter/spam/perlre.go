@@ -71,10 +71,14 @@ func (m *goMatcher) Count(t *text, max int) int {
 // references) on dlclark/regexp2 with a per-call timeout, so one
 // pathological pattern cannot stall a message.
 type btMatcher struct {
-	re   *regexp2.Regexp
-	gate *goMatcher // looser RE2 pattern; no gate match, no match
-	src  string
-	lits []string
+	// joinable: no anchors or look-behind, so a match in one line is also
+	// a match in the lines joined; one call on the joined text can then
+	// rule out a whole message.
+	joinable bool
+	re       *regexp2.Regexp
+	gate     *goMatcher // looser RE2 pattern; no gate match, no match
+	src      string
+	lits     []string
 }
 
 func (m *btMatcher) Prefilter() []string { return m.lits }
@@ -86,6 +90,16 @@ func (m *btMatcher) Match(t *text) bool {
 	ok, err := m.re.MatchString(t.s)
 	return err == nil && ok
 }
+
+// mayMatch is Match for gating: a timeout counts as a possible match.
+func (m *btMatcher) mayMatch(t *text) bool {
+	if m.gate != nil && !m.gate.Match(t) {
+		return false
+	}
+	ok, err := m.re.MatchString(t.s)
+	return err != nil || ok
+}
+
 func (m *btMatcher) String() string { return m.src }
 func (m *btMatcher) Count(t *text, max int) int {
 	n := 0
@@ -214,7 +228,9 @@ func CompilePerl(pat, flags string) (m Matcher, backtracked bool, err error) {
 	if lits == nil {
 		lits = bigLits
 	}
-	return &btMatcher{re: re, gate: gate, src: src, lits: lits}, true, nil
+	joinable := !strings.ContainsAny(pat, "^$") && !strings.Contains(pat, "(?<") &&
+		!strings.Contains(pat, `\A`) && !strings.Contains(pat, `\z`) && !strings.Contains(pat, `\Z`)
+	return &btMatcher{re: re, gate: gate, src: src, lits: lits, joinable: joinable}, true, nil
 }
 
 type reFlags struct{ i, m, s, x bool }

@@ -70,6 +70,27 @@ func (m *msgState) linesFor(k RuleKind) ([]*text, string) {
 	return ts, m.lower[k]
 }
 
+// joinedText is all lines of a rule kind as one match subject.
+func (m *msgState) joinedText(k RuleKind) *text {
+	if t, ok := m.joined[k]; ok {
+		return t
+	}
+	lines, _ := m.linesFor(k)
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l.s)
+		if !strings.HasSuffix(l.s, "\n") {
+			b.WriteByte('\n')
+		}
+	}
+	if m.joined == nil {
+		m.joined = map[RuleKind]*text{}
+	}
+	t := newText(b.String())
+	m.joined[k] = t
+	return t
+}
+
 // headerText caches the match subject for a header value.
 func (m *msgState) headerText(v string) *text {
 	if t, ok := m.htexts[v]; ok {
@@ -112,6 +133,9 @@ func (m *msgState) runRule(r *Rule) float64 {
 	case KindBody, KindRawbody, KindFull, KindURI:
 		lines, lower := m.linesFor(r.Kind)
 		if lits := r.re.Prefilter(); lits != nil && !containsAny(lower, lits) {
+			return 0
+		}
+		if bt, ok := r.re.(*btMatcher); ok && bt.joinable && len(lines) > 1 && !bt.mayMatch(m.joinedText(r.Kind)) {
 			return 0
 		}
 		return matchLines(r, lines)
