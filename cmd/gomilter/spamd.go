@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gomilter/gomilter/internal/bayes"
 	"github.com/gomilter/gomilter/internal/mailmsg"
 	"github.com/gomilter/gomilter/milter/spam"
 	"github.com/gomilter/gomilter/milter/spamd"
@@ -28,40 +27,41 @@ func runSpamd(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "127.0.0.1:783", "TCP address to listen on")
 	rules := fs.String("rules", "/usr/share/spamassassin", "rule directory (*.cf)")
 	site := fs.String("site", "/etc/spamassassin", `site directory; "-" for none`)
-	allowTell := fs.Bool("allow-tell", false, "accept TELL (spamc -L) into the Bayes database")
-	lf := learnFlags{}
-	fs.StringVar(&lf.store, "store", DefaultBayesStore, "Bayes bbolt database for TELL")
-	fs.StringVar(&lf.redisAddr, "redis", "", "Bayes Redis host:port for TELL (instead of -store)")
-	fs.StringVar(&lf.redisPrefix, "redis-prefix", bayes.DefaultRedisPrefix, "Redis key prefix")
+	bayesPath := fs.String("bayes", "", "the rule engine's Bayes database (scoring, and TELL with -allow-tell)")
+	allowTell := fs.Bool("allow-tell", false, "accept TELL (spamc -L spam|ham) into the Bayes database")
 	maxSize := fs.Int("max-size", spamd.DefaultMaxMessageSize, "largest message accepted, bytes")
-	perUser := fs.Bool("per-user", false, "TELL learns into the database of the client's User header (any client can create users)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	eng, _, err := spam.Load(spam.Options{RuleDirs: []string{*rules}, SiteDir: *site})
+	if *allowTell && *bayesPath == "" {
+		fmt.Fprintln(stderr, "gomilter spamd: -allow-tell needs -bayes")
+		return 2
+	}
+	eng, _, err := spam.Load(spam.Options{RuleDirs: []string{*rules}, SiteDir: *site, BayesPath: *bayesPath})
 	if err != nil {
 		fmt.Fprintln(stderr, "gomilter spamd:", err)
 		return 1
 	}
-	opts := spamd.Options{Logger: log, AllowTell: *allowTell, Limits: spamd.Limits{MaxMessageSize: *maxSize}}
+	defer eng.Close()
+	opts := spamd.Options{Logger: slog.New(slog.NewTextHandler(stderr, nil)), AllowTell: *allowTell,
+		Limits: spamd.Limits{MaxMessageSize: *maxSize}}
 	if *allowTell {
-		st, closeStore, err := openLearnStore(lf)
-		if err != nil {
-			fmt.Fprintln(stderr, "gomilter spamd:", err)
-			return 1
-		}
-		defer closeStore()
-		c, err := newClassifier(st, *rules)
-		if err != nil {
-			fmt.Fprintln(stderr, "gomilter spamd:", err)
-			return 1
-		}
-		bl := spamd.NewBayesLearner(c)
-		bl.GlobalOnly = !*perUser
-		opts.Learner = bl
+		opts.Learner = engineLearner{eng}
 	}
 	return serveSpamd(engineScorer{eng}, opts, *listen, stderr)
+}
+
+// engineLearner sends TELL to the rule engine's own Bayes database, the
+// one its BAYES_xx rules read, so that learning and scoring agree. That
+// database is global (the User header is ignored) and cannot forget.
+type engineLearner struct{ eng *spam.Engine }
+
+func (e engineLearner) Learn(ctx context.Context, raw []byte, _ string, isSpam bool) (bool, error) {
+	return e.eng.Learn(ctx, raw, isSpam)
+}
+
+func (e engineLearner) Forget(context.Context, []byte, string) (bool, error) {
+	return false, &spamd.Error{Code: spamd.ExUnavailable, Text: "forget is not supported"}
 }
 
 func serveSpamd(sc spamd.Scorer, opts spamd.Options, addr string, stderr io.Writer) int {

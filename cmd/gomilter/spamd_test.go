@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -57,5 +58,40 @@ func TestSpamdEngine(t *testing.T) {
 	}
 	if out, code := run("Subject: hi\n\nlunch\n", "-c"); code != 0 || !strings.HasPrefix(out, "0.0/5.0") {
 		t.Errorf("spamc -c ham = %q, exit %d", out, code)
+	}
+}
+
+// TestSpamdEngineTell learns through spamc -L into the engine's Bayes
+// database.
+func TestSpamdEngineTell(t *testing.T) {
+	bin := testenv.LookPath(t, "spamc")
+	db := filepath.Join(t.TempDir(), "bayes.db")
+	eng, warns, err := spam.LoadConf("test.cf", "body TEST_VIAGRA /viagra/i\nscore TEST_VIAGRA 6.5\n", spam.Options{SiteDir: "-", BayesPath: db})
+	if err != nil {
+		t.Fatal(err, warns)
+	}
+	defer eng.Close()
+	srv, err := spamd.NewServer(engineScorer{eng}, spamd.Options{AllowTell: true, Learner: engineLearner{eng}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Shutdown(context.Background())
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	msg := "Message-ID: <x1@example.com>\nSubject: hi\n\nbuy viagra now\n"
+	for i, want := range []string{"Message successfully un/learned\n", "Message was already un/learned\n"} {
+		cmd := exec.Command(bin, "-d", "127.0.0.1", "-p", port, "--connect-retries=1", "-L", "spam")
+		cmd.Stdin = strings.NewReader(msg)
+		out, _ := cmd.Output()
+		if string(out) != want {
+			t.Errorf("spamc -L spam #%d = %q, want %q", i+1, out, want)
+		}
+	}
+	if s, h := eng.BayesCounts(); s != 1 || h != 0 {
+		t.Errorf("BayesCounts = %d, %d; want 1, 0", s, h)
 	}
 }
