@@ -12,6 +12,10 @@ func (c *Compiler) node(a *astNode, s *Spec) (*Node, bool) {
 			continue
 		}
 		if td := findTag(s.Tags, arg.tag); td == nil || !c.hasExt(td.Ext) {
+			if td != nil && td.Name == "percent" {
+				c.Errorf(arg.pos, "the %s only accepts the :percent argument when the spamtestplus extension is active", what)
+				return n, false
+			}
 			key := s.Name + ":" + arg.tag
 			if !c.reported[key] {
 				c.reported[key] = true

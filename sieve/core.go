@@ -257,6 +257,18 @@ func evalSize(r *Runtime, n *Node) (bool, error) {
 	return size < n.Args[0].Num, nil
 }
 
-func validMailboxName(s string) bool {
-	return s != "" && utf8.ValidString(s) && len(s) <= 1024
+func validMailboxName(s string) bool { return mailboxNameError(s) == "" }
+
+// mailboxNameError says why a folder name is refused: Pigeonhole requires
+// UTF-8; empty and overlong names are refused too.
+func mailboxNameError(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "invalid utf-8"
+	case s == "":
+		return "empty name"
+	case len(s) > 1024:
+		return "name is too long"
+	}
+	return ""
 }

@@ -80,15 +80,15 @@ func runRedirect(r *Runtime, n *Node) error {
 
 func checkFileinto(c *Compiler, n *Node) {
 	m := n.Args[0].Str()
-	if c.ConstString(m) && !validMailboxName(m) {
-		c.Errorf(n.Args[0].Pos, "invalid folder name '%s' specified for fileinto command", m)
+	if e := mailboxNameError(m); c.ConstString(m) && e != "" {
+		c.Errorf(n.Args[0].Pos, "fileinto command: invalid folder name '%s' specified: %s", sanitize(m, 256), e)
 	}
 }
 
 func runFileinto(r *Runtime, n *Node) error {
 	m := r.String(n.Args[0])
-	if !validMailboxName(m) {
-		return r.errorf(n.Pos, "invalid folder name '%s' specified for fileinto command", m)
+	if e := mailboxNameError(m); e != "" {
+		return r.errorf(n.Pos, "fileinto command: invalid folder name '%s' specified: %s", sanitize(m, 256), e)
 	}
 	cp := n.Tag("copy")
 	a := &Action{Kind: ActFileinto, Mailbox: normalizeInbox(m), Copy: cp, Create: n.Tag("create"),

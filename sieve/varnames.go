@@ -3,6 +3,7 @@ package sieve
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Variable name limits of Pigeonhole (ext-variables-limits.h).
@@ -166,9 +167,21 @@ func (c *Compiler) checkVarRefs(pos Pos, s string) {
 	}
 }
 
-// sanitize shortens s for a message, marking the cut with "...".
+// sanitize makes s safe for a message the way Pigeonhole's str_sanitize
+// does: control characters and invalid UTF-8 become '?', and a string
+// longer than max bytes is cut, the cut marked with "...".
 func sanitize(s string, max int) string {
-	if len(s) <= max {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r < 0x20 || (r == utf8.RuneError && n == 1) {
+			b.WriteByte('?')
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	if s = b.String(); len(s) <= max {
 		return s
 	}
 	return truncateUTF8(s, max-3) + "..."
