@@ -308,10 +308,15 @@ func (p *confParser) setting(key, val string) bool {
 	case "trusted_networks", "clear_trusted_networks", "internal_networks",
 		"clear_internal_networks", "msa_networks", "clear_msa_networks":
 		p.netSetting(key, val)
-	case "whitelist_from", "welcomelist_from", "def_whitelist_from", "def_welcomelist_from":
-		if !strings.HasPrefix(key, "def_") {
-			c.Welcomelist = appendGlobs(c.Welcomelist, val)
-		}
+	case "whitelist_from", "welcomelist_from":
+		c.Welcomelist = appendGlobs(c.Welcomelist, val)
+	case "def_whitelist_from", "def_welcomelist_from":
+		c.addrLists["def_welcomelist_from"] = appendGlobs(c.addrLists["def_welcomelist_from"], val)
+	case "whitelist_to", "welcomelist_to", "blacklist_to", "blocklist_to", "more_spam_to", "all_spam_to",
+		"whitelist_subject", "welcomelist_subject", "blacklist_subject", "blocklist_subject",
+		"blacklist_uri_host", "blocklist_uri_host", "whitelist_uri_host", "welcomelist_uri_host":
+		k := strings.NewReplacer("whitelist", "welcomelist", "blacklist", "blocklist").Replace(key)
+		c.addrLists[k] = appendGlobs(c.addrLists[k], val)
 	case "blacklist_from", "blocklist_from":
 		c.Blocklist = appendGlobs(c.Blocklist, val)
 	case "unwhitelist_from", "unwelcomelist_from":

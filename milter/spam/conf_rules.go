@@ -105,7 +105,7 @@ func init() {
 		urirhssub uridnssub urirhsbl uridnsbl askdns dns_block_rule
 		dns_local_ports_avoid dns_local_ports_permit dns_available dns_server
 		redirector_pattern fns_ignore_headers fns_ignore_dkim fns_check
-		whitelist_subject welcomelist_subject blacklist_subject blocklist_subject
+		
 		hashbl_acl_freemail hashbl_ignore header_hashbl body_hashbl uri_block_cc
 		pyzor_options razor_config use_razor2 use_pyzor use_dcc skip_rbl_checks
 		fold_headers report_charset envelope_sender_header normalize_charset

@@ -56,6 +56,23 @@ func init() {
 		r := m.get("Reply-To:addr")
 		return len(args) > 0 && r != "" && matchGlobs(m.e.conf.addrLists[args[0]], r)
 	}))
+	regEval("check_from_in_default_welcomelist", boolEval(func(m *msgState, _ []string) bool {
+		return m.fromMatches(m.e.conf.addrLists["def_welcomelist_from"])
+	}))
+	regEval("check_from_in_default_whitelist", evalFuncs["check_from_in_default_welcomelist"])
+	for _, l := range []string{"welcomelist_to", "blocklist_to", "more_spam_to", "all_spam_to"} {
+		regEval("check_to_in_"+strings.TrimSuffix(strings.TrimSuffix(l, "_to"), "list")+suffixFor(l), toInList(l))
+	}
+	regEval("check_to_in_whitelist", evalFuncs["check_to_in_welcomelist"])
+	regEval("check_to_in_blacklist", evalFuncs["check_to_in_blocklist"])
+	regEval("check_subject_in_welcomelist", subjectInList("welcomelist_subject"))
+	regEval("check_subject_in_whitelist", evalFuncs["check_subject_in_welcomelist"])
+	regEval("check_subject_in_blocklist", subjectInList("blocklist_subject"))
+	regEval("check_subject_in_blacklist", evalFuncs["check_subject_in_blocklist"])
+	regEval("check_uri_host_in_blocklist", uriHostInList("blocklist_uri_host"))
+	regEval("check_uri_host_in_blacklist", evalFuncs["check_uri_host_in_blocklist"])
+	regEval("check_uri_host_in_welcomelist", uriHostInList("welcomelist_uri_host"))
+	regEval("check_uri_host_in_whitelist", evalFuncs["check_uri_host_in_welcomelist"])
 	// ok_locales defaults to "all", under which no charset is "faraway".
 	for _, f := range []string{"check_for_faraway_charset", "check_for_faraway_charset_in_headers", "html_charset_faraway"} {
 		regEval(f, func(*msgState, []string) float64 { return 0 })
@@ -142,4 +159,64 @@ func hostOf(a string) string {
 		return a[i+1:]
 	}
 	return ""
+}
+
+// suffixFor maps list names to SA's eval names: welcomelist_to ->
+// check_to_in_welcomelist, more_spam_to -> check_to_in_more_spam.
+func suffixFor(l string) string {
+	if strings.HasSuffix(l, "list_to") {
+		return "list"
+	}
+	return ""
+}
+
+// toInList checks every To/Cc/Bcc-style recipient header address.
+func toInList(list string) evalFunc {
+	return boolEval(func(m *msgState, _ []string) bool {
+		globs := m.e.conf.addrLists[list]
+		if len(globs) == 0 {
+			return false
+		}
+		for _, h := range []string{"To", "Cc", "Bcc", "Apparently-To", "Delivered-To", "Envelope-Recipients", "Apparently-Resent-To", "X-Envelope-To", "Envelope-To", "X-Delivered-To", "X-Original-To", "X-Rcpt-To", "X-Real-To"} {
+			for _, a := range m.headerValues(h, []string{"addr"}) {
+				if matchGlobs(globs, a) {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}
+
+func subjectInList(list string) evalFunc {
+	return boolEval(func(m *msgState, _ []string) bool {
+		globs := m.e.conf.addrLists[list]
+		subj, _ := m.lastHeader("Subject")
+		return len(globs) > 0 && matchGlobs(globs, strings.TrimSpace(subj))
+	})
+}
+
+func uriHostInList(list string) evalFunc {
+	return boolEval(func(m *msgState, _ []string) bool {
+		globs := m.e.conf.addrLists[list]
+		if len(globs) == 0 {
+			return false
+		}
+		for _, u := range m.uriList() {
+			if mm := uriHostTok.FindStringSubmatch(u); mm != nil {
+				host := strings.ToLower(mm[1])
+				for host != "" {
+					if matchGlobs(globs, host) {
+						return true
+					}
+					_, rest, ok := strings.Cut(host, ".")
+					if !ok {
+						break
+					}
+					host = rest
+				}
+			}
+		}
+		return false
+	})
 }
