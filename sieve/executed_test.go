@@ -2,8 +2,10 @@ package sieve
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestExecutedConflicts covers Pigeonhole's conflict rules against
@@ -73,4 +75,15 @@ func TestExecutedConflicts(t *testing.T) {
 func (r *Runtime) runInto(res *Result) error {
 	r.SetResult(res)
 	return r.Exec()
+}
+
+func TestDurationOfSaturates(t *testing.T) {
+	if got := durationOf(3, time.Second); got != 3*time.Second {
+		t.Errorf("durationOf(3s) = %v", got)
+	}
+	for _, n := range []uint64{1 << 40, 1<<64 - 1} {
+		if got := durationOf(n, 24*time.Hour); got != math.MaxInt64 {
+			t.Errorf("durationOf(%d days) = %v, want the maximum", n, got)
+		}
+	}
 }

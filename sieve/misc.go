@@ -109,7 +109,8 @@ func evalDuplicate(r *Runtime, n *Node) (bool, error) {
 	key := r.String(n.TagValue("handle")) + "\x00" + id
 	period := 12 * time.Hour
 	if s := n.TagValue("seconds"); s != nil {
-		period = time.Duration(s.Num) * time.Second
+		// Pigeonhole caps :seconds at sieve_duplicate_max_period (2d).
+		period = min(durationOf(s.Num, time.Second), 48*time.Hour)
 	}
 	for _, d := range r.res.Duplicates {
 		if d.ID == key {

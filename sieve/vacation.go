@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"math"
 	"strings"
 	"time"
 
@@ -39,12 +40,12 @@ func (r *Runtime) vacationPeriod(n *Node) time.Duration {
 	var d time.Duration
 	switch {
 	case n.Tag("seconds"):
-		d = time.Duration(n.TagValue("seconds").Num) * time.Second
+		d = durationOf(n.TagValue("seconds").Num, time.Second)
 		if d == 0 {
 			return 0 // RFC 6131: zero means always reply
 		}
 	case n.Tag("days"):
-		d = time.Duration(n.TagValue("days").Num) * 24 * time.Hour
+		d = durationOf(n.TagValue("days").Num, 24*time.Hour)
 	default:
 		return r.opts.VacationDefaultPeriod
 	}
@@ -156,4 +157,13 @@ func autoReplyBlocked(msg *mailmsg.Message) string {
 		}
 	}
 	return ""
+}
+
+// durationOf is n units, saturating instead of overflowing (numbers in
+// scripts go up to 2^64-1).
+func durationOf(n uint64, unit time.Duration) time.Duration {
+	if n > uint64(math.MaxInt64/int64(unit)) {
+		return math.MaxInt64
+	}
+	return time.Duration(n) * unit
 }
