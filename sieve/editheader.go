@@ -155,6 +155,9 @@ func runDeleteheader(r *Runtime, n *Node) error {
 		}
 	}
 	if v := n.TagValue("index"); v != nil {
+		if v.Num > uint64(len(positions)) {
+			return nil // also keeps the int conversions below in range
+		}
 		i := int(v.Num) - 1
 		if n.Tag("last") {
 			i = len(positions) - int(v.Num)
