@@ -125,8 +125,17 @@ func TestDebugRuleCost(t *testing.T) {
 	}
 	names := sortedKeys(cost)
 	sort.Slice(names, func(i, j int) bool { return cost[names[i]] > cost[names[j]] })
-	for _, n := range names[:25] {
-		fmt.Printf("%-32s %v %s\n", n, cost[n], e.conf.Rules[n].Source)
+	var total, bt time.Duration
+	for _, n := range names {
+		total += cost[n]
+		if _, ok := e.conf.Rules[n].re.(*btMatcher); ok {
+			bt += cost[n]
+		}
+	}
+	fmt.Printf("total %v, regexp2 rules %v\n", total, bt)
+	for _, n := range names[:40] {
+		_, isBT := e.conf.Rules[n].re.(*btMatcher)
+		fmt.Printf("%-32s %v bt=%v %s %.60s\n", n, cost[n], isBT, e.conf.Rules[n].Kind, e.conf.Rules[n].Source)
 	}
 }
 

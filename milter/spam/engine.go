@@ -29,6 +29,10 @@ type Options struct {
 	Now func() time.Time
 	// Registerer receives gomilter_spam_* metrics; nil means none.
 	Registerer prometheus.Registerer
+	// TimeLimit bounds the rule work for one message (SA's time_limit);
+	// when it runs out, remaining rules are skipped and Result.TimedOut
+	// is set. Default 10s. A ctx deadline also stops the work.
+	TimeLimit time.Duration
 	// BayesPath is the bbolt token database (created if missing). Empty
 	// disables Bayes; with use_bayes 1 and at least 200 spam and 200 ham
 	// learned, messages are scored with SA's Bayes score sets.
@@ -74,6 +78,9 @@ func Load(opts Options) (*Engine, []string, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.TimeLimit <= 0 {
+		opts.TimeLimit = 10 * time.Second
+	}
 	c := newConf()
 	files := loadOrder(opts.RuleDirs, opts.SiteDir, opts.LocalCF)
 	if len(files) == 0 {
@@ -101,6 +108,9 @@ func LoadConf(name, text string, opts Options) (*Engine, []string, error) {
 	}
 	if opts.Hostname == "" {
 		opts.Hostname = "localhost"
+	}
+	if opts.TimeLimit <= 0 {
+		opts.TimeLimit = 10 * time.Second
 	}
 	return newEngine(c, opts)
 }
@@ -298,6 +308,7 @@ func (e *Engine) CheckBytes(ctx context.Context, env *mailmsg.Envelope, raw []by
 	}()
 	m := newMsgState(e, env, raw)
 	m.ctx = ctx
+	m.deadline = start.Add(e.opts.TimeLimit)
 	m.set = e.sets[0]
 	if rs := e.sets[2]; rs != nil && e.bayes.ready() {
 		m.set = rs

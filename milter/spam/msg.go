@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"time"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
 )
@@ -38,6 +39,8 @@ type msgState struct {
 	textParts  []*part
 	plainTexts map[*part]string
 	ctx        context.Context
+	deadline   time.Time
+	timedOut   bool
 	set        *ruleSet
 	bayesProb  *float64
 	flags      *parseFlags

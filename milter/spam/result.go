@@ -28,6 +28,10 @@ type Result struct {
 	Subject string
 	// Scores maps each visible rule hit to its score.
 	Scores map[string]float64
+	// TimedOut is set when Options.TimeLimit or the context stopped the
+	// rule work early; the score covers the rules that ran (SA does the
+	// same when its time_limit expires).
+	TimedOut bool
 	// Err is set when checking failed (a recovered panic); nothing else
 	// in the result is meaningful then.
 	Err error
@@ -39,7 +43,7 @@ type HeaderField struct {
 }
 
 func (e *Engine) result(m *msgState) *Result {
-	res := &Result{Required: e.conf.RequiredScore, Scores: map[string]float64{}}
+	res := &Result{Required: e.conf.RequiredScore, Scores: map[string]float64{}, TimedOut: m.timedOut}
 	sum := 0.0
 	for name := range m.hits {
 		if strings.HasPrefix(name, "__") {

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // evalFunc implements one eval: function. It returns the hit value
@@ -22,14 +23,18 @@ func boolEval(f func(m *msgState, args []string) bool) evalFunc {
 
 func (e *Engine) runRules(m *msgState) {
 	for _, kind := range []RuleKind{KindHeader, KindBody, KindRawbody, KindFull, KindURI, KindMimeheader} {
-		for _, r := range m.set.byKind[kind] {
-			if m.ctx != nil && m.ctx.Err() != nil {
-				return
+		for i, r := range m.set.byKind[kind] {
+			if i%32 == 0 && m.expired() {
+				m.timedOut = true
+				break
 			}
 			if v := m.runRule(r); v != 0 {
 				m.hits[r.Name] = v
 			}
 		}
+	}
+	if m.timedOut {
+		return // as SA: no meta rules once the deadline passed
 	}
 	for _, r := range m.set.metas {
 		v := r.meta.eval(func(n string) float64 { return m.hits[n] })
@@ -102,6 +107,14 @@ func (m *msgState) headerText(v string) *text {
 	t := newText(latin1s(v))
 	m.htexts[v] = t
 	return t
+}
+
+// expired reports whether the message's time budget or ctx ran out.
+func (m *msgState) expired() bool {
+	if m.ctx != nil && m.ctx.Err() != nil {
+		return true
+	}
+	return !m.deadline.IsZero() && time.Now().After(m.deadline)
 }
 
 func maxHits(r *Rule) int {

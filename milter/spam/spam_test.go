@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
 	"github.com/prometheus/client_golang/prometheus"
@@ -331,5 +332,22 @@ add_header ham Checker Test2
 	m := newMsgState(e, nil, []byte("Received: from a (a [192.0.2.7]) by mx (Postfix) with ESMTP id 1\n\nx\n"))
 	if ri := m.relayInfo(); len(ri.trusted) != 1 || len(ri.untrusted) != 0 {
 		t.Errorf("trusted_networks: trusted %d untrusted %d, want 1 0", len(ri.trusted), len(ri.untrusted))
+	}
+}
+
+func TestTimeLimit(t *testing.T) {
+	e, _, err := LoadConf("t.cf", testCF, Options{TimeLimit: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.CheckBytes(context.Background(), nil, []byte(testMsg))
+	if !res.TimedOut {
+		t.Error("TimedOut not set with a 1ns budget")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	e2 := testEngine(t)
+	if res := e2.CheckBytes(ctx, nil, []byte(testMsg)); !res.TimedOut || len(res.Rules) != 0 {
+		t.Errorf("cancelled ctx: TimedOut=%v rules=%v", res.TimedOut, res.Rules)
 	}
 }
