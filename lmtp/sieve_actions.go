@@ -26,6 +26,12 @@ func (s *Server) perform(ctx context.Context, log *slog.Logger, res *sieve.Resul
 		case sieve.ActDiscard:
 			out.notes = append(out.notes, "discard")
 		case sieve.ActReject, sieve.ActEreject:
+			if a.Silent {
+				// An earlier script already answered the sender (vacation,
+				// redirect): Pigeonhole then drops the message quietly.
+				out.notes = append(out.notes, "reject (silent: discarded)")
+				continue
+			}
 			out.reject = a.Reason
 		case sieve.ActRedirect:
 			if !s.redirect(ctx, log, a, env, opts) && !a.Copy {
