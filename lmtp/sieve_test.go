@@ -230,3 +230,16 @@ func TestQuotaAfterSieve(t *testing.T) {
 	e.deliverOne("a@example.net", "alice@example.org", "Subject: drop\r\n\r\nx\r\n", "250 2.0.0 *")
 	e.deliverOne("a@example.net", "alice@example.org", "Subject: keep\r\n\r\nx\r\n", "552 5.2.2 *")
 }
+
+// A reject after an earlier script already answered the sender (here a
+// sieve_before vacation) is silent: the message is dropped, not refused.
+func TestSieveSilentRejectAfterResponse(t *testing.T) {
+	before := filepath.Join(t.TempDir(), "before.sieve")
+	writeFile(t, before, `require "vacation"; vacation :days 1 "I am away.";`)
+	e := newTestEnv(t, func(o *Options) { o.Sieve.Before = []string{before} })
+	e.activeScript("alice@example.org", `require "reject"; reject "no thanks";`)
+	e.deliverOne("a@example.net", "alice@example.org", "Subject: x\r\n\r\nx\r\n", "250 2.0.0 *")
+	if n := len(files(t, e.users["alice@example.org"].MailDir)); n != 0 {
+		t.Errorf("%d messages stored, want the silent reject to drop it", n)
+	}
+}
