@@ -68,15 +68,10 @@ func (e *Engine) decorate(m *msgState, res *Result) {
 	if res.IsSpam {
 		list = c.SpamHeaders
 	}
-	seen := map[string]bool{}
-	for _, n := range []string{"Flag", "Status", "Level", "Checker-Version", "Report"} {
-		seen["X-Spam-"+n] = true
-	}
-	for _, h := range append(append([]AddHeader(nil), c.SpamHeaders...), c.HamHeaders...) {
-		seen[canonicalName("X-Spam-"+h.Name)] = true
-	}
+	// SA drops every incoming X-Spam-* field except X-Spam-Prev-*.
 	for _, h := range m.hdrs {
-		if seen[canonicalName(h.name)] {
+		ln := strings.ToLower(h.name)
+		if strings.HasPrefix(ln, "x-spam-") && !strings.HasPrefix(ln, "x-spam-prev-") {
 			res.RemoveHeaders = append(res.RemoveHeaders, h.name)
 		}
 	}
@@ -86,8 +81,14 @@ func (e *Engine) decorate(m *msgState, res *Result) {
 		res.Headers = append(res.Headers, HeaderField{Name: name, Value: val})
 	}
 	if res.IsSpam && c.RewriteSubject != "" {
-		subj, _ := m.lastHeader("Subject")
-		res.Subject = strings.TrimSpace(e.expandTags(c.RewriteSubject, res) + " " + subj)
+		subj, ok := m.lastHeader("Subject")
+		tag := strings.ReplaceAll(e.expandTags(c.RewriteSubject, res), "\n", " ")
+		prev := "(nonexistent)"
+		if ok {
+			prev = subj
+		}
+		res.Subject = tag + " " + strings.TrimPrefix(subj, tag+" ")
+		res.Headers = append(res.Headers, HeaderField{Name: "X-Spam-Prev-Subject", Value: prev})
 	}
 }
 
