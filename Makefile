@@ -3,7 +3,7 @@
 # Postfix/Dovecot/OpenDKIM/SpamAssassin, and a short run of every fuzz target).
 GO ?= go
 
-.PHONY: run build test vet fmt-check unit fuzz-smoke
+.PHONY: run build test vet fmt-check unit fuzz-smoke openssl
 
 run:
 	$(GO) run ./cmd/gomilter serve
@@ -11,7 +11,7 @@ run:
 build:
 	$(GO) build -o gomilter ./cmd/gomilter
 
-test: vet fmt-check fuzz-smoke unit
+test: vet fmt-check fuzz-smoke unit openssl
 
 vet:
 	$(GO) vet ./...
@@ -21,6 +21,12 @@ fmt-check:
 
 unit:
 	$(GO) test -race -shuffle=on -timeout 25m ./...
+
+# The optional OpenSSL-backed RSA signer (go build -tags openssl) must sign
+# exactly as the default Go signer does.
+openssl:
+	$(GO) vet -tags openssl ./milter/dkim
+	$(GO) test -tags openssl ./milter/dkim ./internal/mailfilter
 
 # Each fuzz target runs a few thousand inputs beyond its seed corpus, so CI
 # exercises every fuzzer; long runs are for developers (-fuzztime=10m).

@@ -101,6 +101,7 @@ func (s *Signer) Reload() error {
 		k.signer, k.err = loadKeySpec(spec)
 		if k.err == nil {
 			k.algo, k.bits, k.err = keyAlgorithm(k.signer)
+			k.signer = fastSigner(k.signer)
 		}
 		if k.err == nil {
 			k.pub, k.err = PublicKeyData(k.signer.Public())
