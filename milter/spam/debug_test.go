@@ -1,3 +1,8 @@
+//go:build spamdebug
+
+// Developer aids, built only with -tags spamdebug, e.g.
+//
+//	SPAM_DEBUG_RULE=RDNS_NONE go test -tags spamdebug -run DebugRuleDiff -v
 package spam
 
 import (

@@ -35,8 +35,17 @@
 //
 //	eng, warnings, err := spam.Load(spam.Options{LocalCF: "/etc/gomilter/spam.cf"})
 //	res := eng.Check(ctx, env, msg) // at end of message
-//	// delete res.RemoveHeaders, add res.Headers in order,
-//	// replace Subject with res.Subject when it is not empty.
+//	// res.Err != nil: checking failed (recovered panic); accept unscored.
+//	// Delete res.RemoveHeaders, add res.Headers in order (SA appends them
+//	// to the header block), replace Subject with res.Subject when set.
+//	// res.Rewrite(raw) does all of that on a raw message (report_safe 0).
+//
+// Options.TimeLimit bounds the work per message (SA's time_limit); the
+// result then has TimedOut set. Options.BayesPath enables Bayes (a bbolt
+// token database trained with Engine.Learn); once 200 spam and 200 ham are
+// learned, messages are scored with the Bayes score sets and BAYES_* rules.
+// report_safe 1 (wrapping spam as an attachment) is not implemented: the
+// engine always behaves as with report_safe 0, headers only.
 //
 // References: Mail::SpamAssassin::Conf(3), Mail::SpamAssassin::PerMsgStatus(3),
 // Mail::SpamAssassin::Plugin::Bayes(3) and the rule files of SpamAssassin 4.0.1.
