@@ -65,15 +65,27 @@ func init() {
 		return false
 	}))
 	regEval("check_base64_length", boolEval(evalBase64Length))
+	regEval("check_abundant_unicode_ratio", boolEval(func(m *msgState, args []string) bool {
+		if len(args) == 0 || !unicodeRatioArg.MatchString(lastArg(args)) {
+			return false
+		}
+		v, ok := m.mimeStats().vals["mime_text_unicode_ratio"]
+		return ok && v >= atof(lastArg(args))
+	}))
+	regEval("check_uri_truncated", boolEval(func(m *msgState, _ []string) bool {
+		return m.anyHTML(func(h *htmlResult) bool { return h.uriTruncated })
+	}))
 }
 
 var (
-	qpEncoded    = regexp.MustCompile(`=(?:09|3[0-9ABCEF]|[2456][0-9A-F]|7[0-9A-E])`)
-	qpTrailing   = regexp.MustCompile(`((?:=09|=20)+)\s*$`)
-	illegalText  = regexp.MustCompile(`[\x00\x0d\x80-\xff]`)
-	asciiCharset = regexp.MustCompile(`(?:us-ascii|ansi_x3\.4-1968|iso-ir-6|ansi_x3\.4-1986|iso_646\.irv:1991|ascii|iso646-us|us|ibm367|cp367|csascii)`)
-	badISO       = regexp.MustCompile(`(?i)iso-\S+-\S+\b`)
-	okISO        = regexp.MustCompile(`(?i)iso-(?:8859-\d{1,2}|2022-(?:jp|kr))\b`)
+	qpEncoded       = regexp.MustCompile(`=(?:09|3[0-9ABCEF]|[2456][0-9A-F]|7[0-9A-E])`)
+	qpTrailing      = regexp.MustCompile(`((?:=09|=20)+)\s*$`)
+	illegalText     = regexp.MustCompile(`[\x00\x0d\x80-\xff]`)
+	asciiCharset    = regexp.MustCompile(`(?:us-ascii|ansi_x3\.4-1968|iso-ir-6|ansi_x3\.4-1986|iso_646\.irv:1991|ascii|iso646-us|us|ibm367|cp367|csascii)`)
+	unicodeRatioArg = regexp.MustCompile(`^\d{0,3}\.\d{1,3}$`)
+	unicodeEntity   = regexp.MustCompile(`&#x[0-9A-F]{4};`)
+	badISO          = regexp.MustCompile(`(?i)iso-\S+-\S+\b`)
+	okISO           = regexp.MustCompile(`(?i)iso-(?:8859-\d{1,2}|2022-(?:jp|kr))\b`)
 )
 
 func (m *msgState) mimeStats() *mimeStats {
@@ -82,7 +94,7 @@ func (m *msgState) mimeStats() *mimeStats {
 	}
 	s := &mimeStats{vals: map[string]float64{}, multipartRatio: 1}
 	m.mime = s
-	var qpBytes, qpCount float64
+	var qpBytes, qpCount, normal, unicode float64
 	alt := false
 	var partType []string
 	var partBytes []int
@@ -123,11 +135,19 @@ func (m *msgState) mimeStats() *mimeStats {
 			if p.ctype == "text/plain" && (p.charset == "" || charset == "us-ascii") && hasIllegalByte(ln) {
 				s.asciiIllegal++
 			}
+			if p.ctype == "text/plain" && (p.cte == "" || p.cte == "7bit" || p.cte == "8bit") {
+				n := len(unicodeEntity.FindAll(ln, -1))
+				unicode += float64(n)
+				normal += float64(len(ln) - 8*n)
+			}
 		}
 	}
 	if qpBytes > 0 {
 		s.vals["mime_qp_ratio"] = qpCount / qpBytes
 		s.vals["mime_qp_count"] = qpCount
+	}
+	if normal > 0 {
+		s.vals["mime_text_unicode_ratio"] = unicode / normal
 	}
 	if alt {
 		s.multipartRatio = altRatio(partType, partBytes, hasBytes)

@@ -75,6 +75,7 @@ type htmlResult struct {
 	baseHref                  string
 	anchorText                map[string][]string
 	hasTitle, hasScriptInside bool
+	uriTruncated              bool
 }
 
 type textStyle struct {

@@ -246,6 +246,7 @@ func (h *htmlResult) pushURI(u string) {
 	}
 	if len(u) > maxURILen {
 		u = u[:maxURILen]
+		h.uriTruncated = true
 	}
 	h.uris = append(h.uris, u)
 }
