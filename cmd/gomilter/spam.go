@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gomilter/gomilter/milter/spam"
 )
@@ -64,15 +66,38 @@ func runSpam(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "spam: warning:", w)
 		}
 	}
+	// Score in parallel, print in input order.
+	results := make([]*spam.Result, len(files))
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				raw, err := os.ReadFile(files[i])
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				results[i] = eng.CheckBytes(context.Background(), nil, raw)
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	rc := 0
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			fmt.Fprintln(stderr, "gomilter spam:", err)
+	for i, f := range files {
+		res := results[i]
+		if errs[i] != nil || res.Err != nil {
+			fmt.Fprintln(stderr, "gomilter spam:", f, errs[i], res.Err)
 			rc = 1
 			continue
 		}
-		res := eng.CheckBytes(context.Background(), nil, raw)
 		verdict := "No"
 		if res.IsSpam {
 			verdict = "Yes"
