@@ -297,36 +297,40 @@ func (m *msgState) envelopeFrom() string {
 		}
 	}
 	// A header below a Received line was added before the last hop and
-	// cannot be trusted as the envelope sender.
+	// cannot be trusted as the envelope sender: SA skips a header when
+	// any of its occurrences follows any Received line.
 	seenRcvd := false
-	found := map[string]string{}
+	first := map[string]string{}
+	late := map[string]bool{}
 	for _, h := range m.hdrs {
 		ln := strings.ToLower(h.name)
 		if ln == "received" {
 			seenRcvd = true
 			continue
 		}
-		if ln == "x-envelope-from" || ln == "envelope-sender" || ln == "return-path" {
-			if _, ok := found[ln]; ok {
-				continue
-			}
-			if seenRcvd {
-				found[ln] = "\x00"
-			} else if a := parseAddresses(h.dec); len(a) > 0 {
-				found[ln] = a[0].addr
+		if ln != "x-envelope-from" && ln != "envelope-sender" && ln != "return-path" {
+			continue
+		}
+		late[ln] = late[ln] || seenRcvd
+		if _, ok := first[ln]; !ok {
+			first[ln] = ""
+			if a := parseAddresses(h.dec); len(a) > 0 {
+				first[ln] = a[0].addr
 			}
 		}
 	}
 	for _, k := range []string{"x-envelope-from", "envelope-sender", "return-path"} {
-		if v, ok := found[k]; ok {
-			if v == "\x00" {
-				if k == "x-envelope-from" {
-					return ""
-				}
-				continue
-			}
-			return v
+		v, ok := first[k]
+		if !ok {
+			continue
 		}
+		if late[k] {
+			if k == "x-envelope-from" {
+				return ""
+			}
+			continue
+		}
+		return v
 	}
 	return ""
 }
