@@ -192,10 +192,15 @@ func (c *clientConn) cont(f []string) error {
 }
 
 func (c *clientConn) done(id uint32) {
+	c.release(id)
+	c.wg.Done()
+}
+
+// release frees id's in-flight slot; done calls it too (idempotent).
+func (c *clientConn) release(id uint32) {
 	c.mu.Lock()
 	delete(c.reqs, id)
 	c.mu.Unlock()
-	c.wg.Done()
 }
 
 // write sends bytes under the write lock with a deadline.

@@ -21,9 +21,7 @@ import (
 // auth_socket_path points at our auth-userdb socket: Dovecot looks the
 // recipient up through us (USER) and delivers into the home we return.
 func TestDovecotLMTPUsesOurUserdb(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Dovecot")
-	}
+	testenv.SkipShort(t, "starts Dovecot")
 	dovecot := testenv.LookPath(t, "dovecot")
 	dir, err := os.MkdirTemp("", "gomilter-lmtp")
 	if err != nil {

@@ -1,6 +1,7 @@
 package dovecotauth
 
 import (
+	"github.com/gomilter/gomilter/internal/testenv"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,9 +18,7 @@ import (
 // (smtpd_sasl_type = dovecot) over a PostfixAdmin database on the machine's
 // MariaDB, reached through a proxy the test cuts to simulate an outage.
 func TestRealPostfixSASL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Postfix")
-	}
+	testenv.SkipShort(t, "starts Postfix")
 	db := userdbtest.NewPostfixAdmin(t)
 	proxy := userdbtest.NewProxy(t, userdbtest.MySQLAddr)
 	conf, err := userdb.ParseSQLConfig(strings.NewReader(db.SQLConf(proxy.Addr())))
@@ -101,9 +100,7 @@ func TestRealPostfixSASL(t *testing.T) {
 // TestRealPostfixUnixSocket checks the usual deployment: smtpd_sasl_path
 // names a unix socket (here an absolute path; Postfix runs unchrooted).
 func TestRealPostfixUnixSocket(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Postfix")
-	}
+	testenv.SkipShort(t, "starts Postfix")
 	srv, err := NewServer(newMem(t), Options{FailureDelay: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

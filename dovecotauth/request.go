@@ -176,6 +176,10 @@ func (r *request) tempFail(err error) {
 }
 
 func (r *request) reply(line []byte) {
+	// Free the request's slot before the client can see the answer: Postfix
+	// may send its next AUTH as soon as it reads this line, and with
+	// MaxInFlight reached that AUTH would otherwise look like a violation.
+	r.c.release(r.cmd.id)
 	if err := r.c.write(line); err != nil {
 		r.c.nc.Close()
 	}

@@ -51,3 +51,12 @@ func Service(t testing.TB, addr string) {
 	}
 	c.Close()
 }
+
+// SkipShort skips a slow test (one that starts a real peer or walks the
+// corpus) under `go test -short`; CI never passes -short.
+func SkipShort(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: " + why)
+	}
+}
