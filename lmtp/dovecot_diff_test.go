@@ -48,9 +48,7 @@ func corpusDir(t *testing.T, group string) string {
 // byte for byte (after masking the Received id and date) and the S=/W=
 // rules of their names.
 func TestSameFilesAsDovecotLMTP(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Dovecot")
-	}
+	testenv.SkipShort(t, "starts Dovecot")
 	dovecot := testenv.LookPath(t, "dovecot")
 	dir := postfixtest.SocketDir(t)
 	msgs := loadCorpus(t, corpusDir(t, "easy-ham-1"), 25)

@@ -30,9 +30,7 @@ if header :matches "X-Mailer" "*Outlook*" { discard; }
 // with Pigeonhole and under ours, over 40 corpus spam messages, and
 // compares where each message went and with which flags.
 func TestSieveLikePigeonhole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Dovecot")
-	}
+	testenv.SkipShort(t, "starts Dovecot")
 	dovecot := testenv.LookPath(t, "dovecot")
 	dir := postfixtest.SocketDir(t)
 	msgs := loadCorpus(t, corpusDir(t, "spam-1"), 40)

@@ -29,9 +29,7 @@ const vmailID = 5000
 // INBOX and the Sieve-filed Junk folder with doveadm. An unknown user
 // bounces with Dovecot's 550 5.1.1 text.
 func TestPostfixToMaildirReadByDovecot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Postfix and Dovecot")
-	}
+	testenv.SkipShort(t, "starts Postfix and Dovecot")
 	doveadm := testenv.LookPath(t, "doveadm")
 	dovecot := testenv.LookPath(t, "dovecot")
 	dir := postfixtest.SocketDir(t)

@@ -3,6 +3,7 @@ package milter_test
 import (
 	"context"
 	"fmt"
+	"github.com/gomilter/gomilter/internal/testenv"
 	"net"
 	"strings"
 	"sync"
@@ -158,9 +159,7 @@ func byQueueID(qid string) func(postfixtest.SinkMessage) bool {
 }
 
 func TestPostfixSessionStateAndMacros(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Postfix")
-	}
+	testenv.SkipShort(t, "starts Postfix")
 	addr, seen := startBehave(t)
 	inst := startPostfix(t, addr, "6")
 	seen.mu.Lock()
@@ -208,9 +207,7 @@ func TestPostfixSessionStateAndMacros(t *testing.T) {
 }
 
 func TestPostfixDecisionsAndEdits(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Postfix")
-	}
+	testenv.SkipShort(t, "starts Postfix")
 	for _, proto := range []string{"6", "2"} {
 		t.Run("protocol"+proto, func(t *testing.T) {
 			addr, _ := startBehave(t)
@@ -315,9 +312,7 @@ func (symMilter) EndOfMessage(_ context.Context, mod *milter.Modifier, m *milter
 // CONNECT and j appears at end of message). Observed with Postfix 3.7:
 // stages not listed keep their default lists.
 func TestPostfixSymLists(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Postfix")
-	}
+	testenv.SkipShort(t, "starts Postfix")
 	srv, err := milter.NewServer(func(context.Context) milter.Milter { return symMilter{} }, milter.Options{
 		SymLists: map[milter.Stage]string{milter.StageConnect: "j", milter.StageMail: "{mail_addr}", milter.StageEOM: "i j"},
 	})

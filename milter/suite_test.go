@@ -50,9 +50,7 @@ var suiteMilters = map[string]func() milter.Milter{
 }
 
 func TestPostfixBehaviourSuite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Postfix")
-	}
+	testenv.SkipShort(t, "starts Postfix")
 	root := suiteDir(t)
 	total := 0
 	for _, dir := range slices.Sorted(mapsKeys(suiteMilters)) {

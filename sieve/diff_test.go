@@ -136,9 +136,7 @@ func ourActions(t *testing.T, script, msg, from, to, exts string) []string {
 // TestDifferentialPigeonhole runs our scripts on corpus messages with both
 // implementations and compares the actions.
 func TestDifferentialPigeonhole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("differential test runs sieve-test many times")
-	}
+	testenv.SkipShort(t, "differential test runs sieve-test many times")
 	bin := testenv.LookPath(t, "sieve-test")
 	// sieve-test drops to nobody: the directory must be reachable by it,
 	// which t.TempDir's 0700 parent is not.

@@ -236,9 +236,7 @@ func pct(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
 // shared corpus and fails if it falls below the floors measured when this
 // test was written.
 func TestCrossValidation(t *testing.T) {
-	if testing.Short() {
-		t.Skip("corpus cross-validation skipped in -short mode")
-	}
+	testenv.SkipShort(t, "corpus cross-validation skipped in -short mode")
 	msgs := loadCorpus(t)
 	st, _ := crossValidate(t, msgs, 5)
 	saSpam, saSpam95, saHam, saHam95 := saBayes(t)

@@ -97,9 +97,7 @@ func startOpenDKIM(t *testing.T) (addr string, pid int) {
 }
 
 func TestOpenDKIMSignsUnderLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts opendkim")
-	}
+	testenv.SkipShort(t, "starts opendkim")
 	addr, pid := startOpenDKIM(t)
 	msgs, err := LoadMessages(corpusDir(t, "easy-ham-1"), 20)
 	if err != nil {

@@ -124,9 +124,7 @@ func TestRoundTrip(t *testing.T) {
 
 // TestDoveadmVerifiesOurs asks the real Dovecot to check our hashes.
 func TestDoveadmVerifiesOurs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs doveadm per scheme")
-	}
+	testenv.SkipShort(t, "runs doveadm per scheme")
 	doveadm := testenv.LookPath(t, "doveadm")
 	for _, s := range Schemes() {
 		stored, err := Generate(s, "Tr0ub4dor&3", "carol@example.com", GenOptions{})
@@ -144,9 +142,7 @@ func TestDoveadmVerifiesOurs(t *testing.T) {
 // TestDoveadmLive generates fresh hashes with doveadm (random salts differ
 // from the fixtures) and verifies them.
 func TestDoveadmLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs doveadm per scheme")
-	}
+	testenv.SkipShort(t, "runs doveadm per scheme")
 	doveadm := testenv.LookPath(t, "doveadm")
 	for _, s := range Schemes() {
 		out, err := exec.Command(doveadm, "pw", "-s", s, "-p", "x y:z", "-u", "d@e.f").Output()

@@ -2,6 +2,7 @@ package arc
 
 import (
 	"context"
+	"github.com/gomilter/gomilter/internal/testenv"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,7 @@ import (
 // served by the local DNS server through internal/dns (long TXT records
 // split in strings, TCP fallback), as in production.
 func TestValidationSuiteRealDNS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode")
-	}
+	testenv.SkipShort(t, "short mode")
 	failed, total := 0, 0
 	for _, sc := range readScenarios[validationScenario](t, "arc-draft-validation-tests.yml") {
 		s := dnstest.New(t)

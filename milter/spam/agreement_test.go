@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/gomilter/gomilter/internal/testenv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -81,9 +82,7 @@ type agreeStats struct {
 }
 
 func TestCorpusAgreement(t *testing.T) {
-	if testing.Short() {
-		t.Skip("corpus run skipped in -short mode")
-	}
+	testenv.SkipShort(t, "corpus run skipped in -short mode")
 	e := systemEngine(t)
 	dir := corpusDir(t)
 	rows := readRef(t, filepath.Join(dir, "sa-results-rules-train.tsv"))

@@ -2,6 +2,7 @@ package spam
 
 import (
 	"context"
+	"github.com/gomilter/gomilter/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,9 +12,7 @@ import (
 // TestBayesCorpus learns half of the corpus and scores the other half:
 // BAYES_99/999 should mark most held-out spam, BAYES_00 most ham.
 func TestBayesCorpus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("corpus run skipped in -short mode")
-	}
+	testenv.SkipShort(t, "corpus run skipped in -short mode")
 	dir := corpusDir(t)
 	e, err := systemEngine(t).withBayes(filepath.Join(t.TempDir(), "bayes.db"))
 	if err != nil {

@@ -43,9 +43,7 @@ sys.exit(main())
 // and to our handler configured the same way, and compares the decisions:
 // the action, the reply code, and the SPF result in the prepended header.
 func TestSameDecisionsAsPolicydSPF(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns policyd-spf")
-	}
+	testenv.SkipShort(t, "spawns policyd-spf")
 	bin := testenv.LookPath(t, "policyd-spf")
 	z := zone(t)
 	z.AddTXT("neutral.example", "v=spf1 ?all")

@@ -3,6 +3,7 @@ package spfpolicy
 import (
 	"bytes"
 	"errors"
+	"github.com/gomilter/gomilter/internal/testenv"
 	"net"
 	"net/netip"
 	"net/textproto"
@@ -21,9 +22,7 @@ import (
 // sink with one Received-SPF header however many recipients it has, and a
 // DNS timeout gives 450 4.7.24.
 func TestRealPostfix(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real Postfix instance in -short mode")
-	}
+	testenv.SkipShort(t, "real Postfix instance in -short mode")
 	z := zone(t)
 	z.AddTXT("local.example", "v=spf1 ip4:127.0.0.1 -all")
 	h := newHandler(t, z, Options{InternalNetworks: []netip.Prefix{}})
