@@ -212,7 +212,8 @@ func addrOrName(vals []string, addr, raw bool) []string {
 	for _, v := range vals {
 		for _, a := range parseAddresses(strings.TrimSuffix(v, "\n")) {
 			if addr {
-				if a.addr != "" {
+				// "@" or "user@" is no address for SA's parser either.
+				if a.addr != "" && !strings.HasPrefix(a.addr, "@") && !strings.HasSuffix(a.addr, "@") {
 					out = append(out, a.addr)
 				}
 				continue
