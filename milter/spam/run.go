@@ -151,6 +151,9 @@ func (m *msgState) runRule(r *Rule) float64 {
 		if bt, ok := r.re.(*btMatcher); ok && bt.joinable && len(lines) > 1 && !bt.mayMatch(m.joinedText(r.Kind)) {
 			return 0
 		}
+		if _, ok := r.TFlags["nosubject"]; ok && r.Kind == KindBody && len(lines) > 0 {
+			lines = lines[1:] // the first rendered line is the Subject
+		}
 		return matchLines(r, lines)
 	case KindMimeheader:
 		return m.mimeheader(r)
