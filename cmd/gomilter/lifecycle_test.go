@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gomilter/gomilter/internal/milterclient"
+	"github.com/gomilter/gomilter/internal/testenv"
 	"github.com/gomilter/gomilter/milter"
 )
 
@@ -101,4 +102,35 @@ func TestReloadAndDrain(t *testing.T) {
 	if el := time.Since(start); el > 8*time.Second {
 		t.Errorf("drain took %v although the last connection closed at once", el)
 	}
+}
+
+// TestReloadKeepsSpamEngine: with spam scoring and a Bayes database on, a
+// SIGHUP must not try to open the (bbolt-locked) database a second time;
+// changing a spam setting reloads the rules.
+func TestReloadKeepsSpamEngine(t *testing.T) {
+	if _, err := os.Stat("/usr/share/spamassassin/50_scores.cf"); err != nil {
+		testenv.Missing(t, "Debian's spamassassin rules: %v", err)
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "g.yaml")
+	cfg := fmt.Sprintf("http:\n  listen: %s\nstate_dir: %s\nmilter:\n  listen: inet:%s\n  spam:\n    enabled: true\n    site_dir: \"-\"\n    bayes_path: %s/bayes.db\n    reject_score: 20\npolicy:\n  enabled: false\nauth:\n  enabled: false\n",
+		freeAddr(t), dir, freeAddr(t), dir)
+	os.WriteFile(cfgPath, []byte(cfg), 0o600)
+	d := startDaemon(t, dir, nil, "-config", cfgPath)
+	d.waitLog(t, "piece=milter")
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.waitLog(t, "config reloaded")
+	if n := strings.Count(d.log(), "spamassassin rules loaded"); n != 1 {
+		t.Errorf("rules loaded %d times after an unchanged reload, want 1", n)
+	}
+	os.WriteFile(cfgPath, []byte(strings.Replace(cfg, "reject_score: 20", "reject_score: 15\n    time_limit: 5s", 1)), 0o600)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(d.log(), "config reloaded") < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := strings.Count(d.log(), "spamassassin rules loaded"); n != 2 {
+		t.Errorf("rules loaded %d times after a changed reload, want 2:\n%s", n, d.log())
+	}
+	d.stop(t)
 }

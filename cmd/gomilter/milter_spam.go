@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/gomilter/gomilter/internal/config"
 	"github.com/gomilter/gomilter/internal/mailfilter"
@@ -9,13 +12,39 @@ import (
 )
 
 // buildSpam loads SpamAssassin's rules and reports, once, how many are
-// active and which eval functions are not implemented.
+// active and which eval functions are not implemented. A reload with the
+// same spam settings keeps the loaded engine (and its Bayes database,
+// which bbolt locks, so it must not be opened twice).
 func buildSpam(c *config.Config, e *env) (*mailfilter.Spam, error) {
 	sc := c.Milter.Spam
 	if !sc.Enabled {
 		return nil, nil
 	}
-	eng, warnings, err := spam.Load(spam.Options{RuleDirs: sc.RuleDirs, SiteDir: sc.SiteDir, LocalCF: sc.LocalCF, Hostname: c.Milter.AuthservID})
+	eng, err := e.shared.spamEngine(c, e)
+	if err != nil {
+		return nil, err
+	}
+	return &mailfilter.Spam{Engine: eng, RejectScore: sc.RejectScore, QuarantineScore: sc.QuarantineScore,
+		CheckAuthenticated: sc.CheckAuthenticated, Internal: config.Prefixes(c.Milter.InternalNetworks)}, nil
+}
+
+// spamEngine returns the engine for c's rule settings, loading it only
+// when they changed; the previous engine is closed after the swap.
+func (d *sharedDeps) spamEngine(c *config.Config, e *env) (*spam.Engine, error) {
+	sc := c.Milter.Spam
+	key := spamKey{strings.Join(sc.RuleDirs, "\x00"), sc.SiteDir, sc.LocalCF, sc.TimeLimit, sc.BayesPath, c.Milter.AuthservID}
+	d.spamMu.Lock()
+	defer d.spamMu.Unlock()
+	if d.spam != nil && d.spamKey == key {
+		return d.spam, nil
+	}
+	if d.spam != nil && sc.BayesPath != "" {
+		d.spam.Close() // release the Bayes database lock before reopening it
+		d.spam = nil
+	}
+	eng, warnings, err := spam.Load(spam.Options{RuleDirs: sc.RuleDirs, SiteDir: sc.SiteDir, LocalCF: sc.LocalCF,
+		Hostname: c.Milter.AuthservID, TimeLimit: sc.TimeLimit, BayesPath: sc.BayesPath,
+		Registerer: replacingRegisterer{e.reg}})
 	if err != nil {
 		return nil, fmt.Errorf("milter.spam: %w", err)
 	}
@@ -24,6 +53,18 @@ func buildSpam(c *config.Config, e *env) (*mailfilter.Spam, error) {
 	}
 	e.logger.Info("spamassassin rules loaded", "active", eng.ActiveRules(), "required_score", eng.RequiredScore(),
 		"backtracking_regexes", eng.Backtrk, "unimplemented_evals", eng.NotImpl)
-	return &mailfilter.Spam{Engine: eng, RejectScore: sc.RejectScore, QuarantineScore: sc.QuarantineScore,
-		CheckAuthenticated: sc.CheckAuthenticated, Internal: config.Prefixes(c.Milter.InternalNetworks)}, nil
+	d.spam, d.spamKey = eng, key
+	return eng, nil
+}
+
+type spamKey struct {
+	ruleDirs, siteDir, localCF string
+	timeLimit                  time.Duration
+	bayesPath, hostname        string
+}
+
+type spamDeps struct {
+	spamMu  sync.Mutex
+	spam    *spam.Engine
+	spamKey spamKey
 }

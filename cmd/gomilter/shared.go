@@ -13,6 +13,7 @@ import (
 type sharedDeps struct {
 	resolver *dns.Resolver
 	dmarcDeps
+	spamDeps
 }
 
 func newSharedDeps(cfg *config.Config, reg prometheus.Registerer) (*sharedDeps, error) {
@@ -43,5 +44,8 @@ func newResolver(cfg *config.Config, reg prometheus.Registerer) (*dns.Resolver, 
 func (d *sharedDeps) Close() {
 	if d.dmarc != nil {
 		d.dmarc.Close()
+	}
+	if d.spam != nil {
+		d.spam.Close()
 	}
 }

@@ -105,6 +105,12 @@ type MilterSpam struct {
 	QuarantineScore float64 `yaml:"quarantine_score"`
 	// CheckAuthenticated also scores authenticated, local and internal mail.
 	CheckAuthenticated bool `yaml:"check_authenticated"`
+	// TimeLimit bounds the rule work per message (SpamAssassin's
+	// time_limit); a message that hits it is tagged but never rejected.
+	TimeLimit time.Duration `yaml:"time_limit"`
+	// BayesPath is the Bayes token database (bbolt, created if missing);
+	// "" turns the BAYES_* rules off. Train it with `gomilter spam learn`.
+	BayesPath string `yaml:"bayes_path"`
 }
 
 // Toggle is a section with only an on/off switch.

@@ -34,6 +34,9 @@ func (s *Spam) Check(ctx context.Context, tx *Tx) error {
 		return nil
 	}
 	res := s.Engine.Check(ctx, &tx.Env, tx.Msg)
+	if res.Err != nil {
+		return fmt.Errorf("spam check: %w", res.Err) // logged; the mail passes unscored
+	}
 	tx.RemoveFields = append(tx.RemoveFields, res.RemoveHeaders...)
 	for _, h := range res.Headers {
 		// mailmsg folds with CRLF; the engine folds as SpamAssassin, with LF.
@@ -45,6 +48,9 @@ func (s *Spam) Check(ctx context.Context, tx *Tx) error {
 	}
 	tx.LogAttrs = append(tx.LogAttrs, slog.Float64("spam_score", res.Score), slog.Bool("spam", res.IsSpam))
 	switch {
+	case res.TimedOut:
+		// A partial score may be too low or too high: tag, never act on it.
+		tx.LogAttrs = append(tx.LogAttrs, slog.Bool("spam_timed_out", true))
 	case s.RejectScore > 0 && res.Score >= s.RejectScore:
 		r, err := milter.ReplyCode(fmt.Sprintf("550 5.7.1 Message rejected as spam (score %.1f)", res.Score))
 		if err != nil {
