@@ -20,10 +20,13 @@ func init() {
 }
 
 const spamUsage = "usage: gomilter spam check [-rules DIR] [-site DIR] [-local FILE] [-bayes DB] [-v] FILE|DIR...\n" +
-	"       gomilter spam learn -spam|-ham -bayes DB [-rules DIR] [-site DIR] [-local FILE] FILE|DIR..."
+	"       gomilter spam learn --spam|--ham|--forget [-store FILE|-redis ADDR] [-user U] FILE|DIR|MAILDIR..."
 
 func runSpam(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "check" && args[0] != "learn" {
+	if len(args) > 0 && args[0] == "learn" {
+		return runSpamLearn(args[1:], stdout, stderr)
+	}
+	if len(args) == 0 || args[0] != "check" {
 		fmt.Fprintln(stderr, spamUsage)
 		return 2
 	}
@@ -34,8 +37,6 @@ func runSpam(args []string, stdout, stderr io.Writer) int {
 	local := fs.String("local", "", "extra configuration file read last")
 	bayes := fs.String("bayes", "", "Bayes token database (bbolt file)")
 	verbose := fs.Bool("v", false, "print load warnings and the headers that would be added")
-	asSpam := fs.Bool("spam", false, "learn: the messages are spam")
-	asHam := fs.Bool("ham", false, "learn: the messages are ham")
 	paths, err := parseInterleaved(fs, args[1:])
 	if err != nil || len(paths) == 0 {
 		fmt.Fprintln(stderr, spamUsage)
@@ -51,13 +52,6 @@ func runSpam(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "gomilter spam:", err)
 		return 1
-	}
-	if args[0] == "learn" {
-		if *asSpam == *asHam {
-			fmt.Fprintln(stderr, "gomilter spam learn: give exactly one of -spam or -ham")
-			return 2
-		}
-		return spamLearn(eng, files, *asSpam, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "spam: %d rules active, %d warnings, eval functions not implemented: %s\n",
 		eng.ActiveRules(), len(warns), strings.Join(eng.NotImpl, " "))
@@ -110,29 +104,6 @@ func runSpam(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return rc
-}
-
-// spamLearn is sa-learn: train the Bayes database with files.
-func spamLearn(eng *spam.Engine, files []string, isSpam bool, stdout, stderr io.Writer) int {
-	learned := 0
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			fmt.Fprintln(stderr, "gomilter spam:", err)
-			return 1
-		}
-		changed, err := eng.Learn(context.Background(), raw, isSpam)
-		if err != nil {
-			fmt.Fprintln(stderr, "gomilter spam:", err)
-			return 1
-		}
-		if changed {
-			learned++
-		}
-	}
-	s, h := eng.BayesCounts()
-	fmt.Fprintf(stdout, "learned from %d of %d messages; database holds %d spam, %d ham\n", learned, len(files), s, h)
-	return 0
 }
 
 // expandPaths lists regular files, walking directories in name order.

@@ -14,13 +14,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// "spam-learn" is a top-level subcommand because cmd/gomilter/spam.go (owned
-// by the rule-engine work) has no hook for more "spam" actions.
-func init() {
-	register("spam-learn", "train the Bayes database like sa-learn (spam-learn --spam|--ham|--forget [-store F|-redis ADDR] [-user U] FILE|DIR...)", runSpamLearn)
-}
-
-// DefaultBayesStore is where spam-learn keeps the bbolt database by default.
+// runSpamLearn is "gomilter spam learn" (see spam.go), like sa-learn.
+// DefaultBayesStore is where spam learn keeps the bbolt database by default.
 const DefaultBayesStore = "/var/lib/gomilter/bayes.db"
 
 type learnFlags struct {
@@ -44,7 +39,7 @@ func newClassifier(st bayes.Store, rules string) (*bayes.Classifier, error) {
 
 func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 	var lf learnFlags
-	fs := flag.NewFlagSet("spam-learn", flag.ContinueOnError)
+	fs := flag.NewFlagSet("spam learn", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&lf.spam, "spam", false, "learn the messages as spam")
 	fs.BoolVar(&lf.ham, "ham", false, "learn the messages as ham")
@@ -63,18 +58,18 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 		return learnStats(lf, stdout, stderr)
 	}
 	if n := btoi(lf.spam) + btoi(lf.ham) + btoi(lf.forget); n != 1 || len(paths) == 0 {
-		fmt.Fprintln(stderr, "usage: gomilter spam-learn --spam|--ham|--forget [-store FILE|-redis ADDR] [-user U] FILE|DIR|MAILDIR... | spam-learn -stats [-store FILE|-redis ADDR] [-user U]")
+		fmt.Fprintln(stderr, "usage: gomilter spam learn --spam|--ham|--forget [-store FILE|-redis ADDR] [-user U] FILE|DIR|MAILDIR... | spam learn -stats [-store FILE|-redis ADDR] [-user U]")
 		return 2
 	}
 	st, closeStore, err := openLearnStore(lf)
 	if err != nil {
-		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
+		fmt.Fprintln(stderr, "gomilter spam learn:", err)
 		return 1
 	}
 	defer closeStore()
 	c, err := newClassifier(st, lf.rules)
 	if err != nil {
-		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
+		fmt.Fprintln(stderr, "gomilter spam learn:", err)
 		return 1
 	}
 	learned, examined, err := learnPaths(context.Background(), c, lf, paths, stderr)
@@ -84,7 +79,7 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 		_, err = c.Expire(context.Background(), lf.user)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
+		fmt.Fprintln(stderr, "gomilter spam learn:", err)
 		return 1
 	}
 	return 0
@@ -95,13 +90,13 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 func learnStats(lf learnFlags, stdout, stderr io.Writer) int {
 	st, closeStore, err := openLearnStore(lf)
 	if err != nil {
-		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
+		fmt.Fprintln(stderr, "gomilter spam learn:", err)
 		return 1
 	}
 	defer closeStore()
 	nspam, nham, err := st.Totals(context.Background(), lf.user)
 	if err != nil {
-		fmt.Fprintln(stderr, "gomilter spam-learn:", err)
+		fmt.Fprintln(stderr, "gomilter spam learn:", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "nspam %d\nnham %d\n", nspam, nham)
@@ -146,7 +141,7 @@ func learnPaths(ctx context.Context, c *bayes.Classifier, lf learnFlags, paths [
 	for _, f := range files {
 		raw, rerr := os.ReadFile(f)
 		if rerr != nil {
-			fmt.Fprintln(stderr, "gomilter spam-learn:", rerr)
+			fmt.Fprintln(stderr, "gomilter spam learn:", rerr)
 			continue
 		}
 		examined++

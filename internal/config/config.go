@@ -109,7 +109,7 @@ type MilterSpam struct {
 	// time_limit); a message that hits it is tagged but never rejected.
 	TimeLimit time.Duration `yaml:"time_limit"`
 	// BayesPath is the Bayes token database (bbolt, created if missing);
-	// "" turns the BAYES_* rules off. Train it with `gomilter spam learn`.
+	// "" turns the BAYES_* rules off. Train it with `gomilter spam learn -store PATH`.
 	BayesPath string `yaml:"bayes_path"`
 }
 

@@ -25,7 +25,7 @@ func TestBayesCorpus(t *testing.T) {
 	need := 200
 	if raceEnabled {
 		need = 20 // the race run checks concurrency, not accuracy
-		e.bayes.minLearned = uint32(need)
+		e.bayes.minLearned = uint64(need)
 	}
 	learn := func(files []string, isSpam bool) {
 		step := 2

@@ -47,7 +47,7 @@ type Engine struct {
 	NotImpl []string         // eval functions referenced but not implemented
 	Backtrk int              // rules on the backtracking regex engine
 	metrics *metrics
-	bayes   *bayesStore
+	bayes   *bayesDB
 	usable  []*Rule // compiled rules with implemented evals
 }
 
@@ -161,7 +161,7 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 		e.sets[set] = buildSet(set, usable, c.Rules)
 	}
 	if len(sets) > 1 {
-		b, err := openBayes(opts.BayesPath)
+		b, err := openBayes(opts.BayesPath, opts.Registerer)
 		if err != nil {
 			return nil, c.Warnings, err
 		}
@@ -173,7 +173,7 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 // withBayes returns a copy of e that shares the compiled rules but uses
 // the Bayes database at path (tests load the rules once this way).
 func (e *Engine) withBayes(path string) (*Engine, error) {
-	b, err := openBayes(path)
+	b, err := openBayes(path, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -310,8 +310,9 @@ func (e *Engine) CheckBytes(ctx context.Context, env *mailmsg.Envelope, raw []by
 	m.ctx = ctx
 	m.deadline = start.Add(e.opts.TimeLimit)
 	m.set = e.sets[0]
-	if rs := e.sets[2]; rs != nil && e.bayes.ready() {
+	if rs := e.sets[2]; rs != nil && e.bayes.ready(ctx) {
 		m.set = rs
+		m.scoreBayes(ctx, raw)
 	}
 	e.runRules(m)
 	return e.result(m)

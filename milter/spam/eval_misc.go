@@ -220,3 +220,6 @@ func uriHostInList(list string) evalFunc {
 		return false
 	})
 }
+
+// uriHostTok extracts the host of an absolute URI.
+var uriHostTok = regexp.MustCompile(`(?i)^[a-z][a-z0-9+.-]*://([^/?#:@]+)`)
