@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/gomilter/gomilter/internal/netsrv"
 	"io"
 	"log/slog"
 	"net"
@@ -191,22 +192,10 @@ func (s *Server) serve(l net.Listener, handle func(net.Conn)) error {
 		return ErrServerClosed
 	}
 	defer s.track(l, false)
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if s.isClosed() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(50 * time.Millisecond)
-				continue
-			}
-			return err
-		}
+	err := netsrv.Accept(l, s.isClosed, func(c net.Conn) {
 		if !s.addConn(c) {
 			c.Close()
-			continue
+			return
 		}
 		s.wg.Add(1)
 		go func() {
@@ -214,7 +203,11 @@ func (s *Server) serve(l net.Listener, handle func(net.Conn)) error {
 			defer s.removeConn(c)
 			handle(c)
 		}()
+	})
+	if err == nil {
+		return ErrServerClosed
 	}
+	return err
 }
 
 func (s *Server) track(l net.Listener, add bool) bool {

@@ -3,6 +3,7 @@ package milter
 import (
 	"context"
 	"errors"
+	"github.com/gomilter/gomilter/internal/netsrv"
 	"io"
 	"log/slog"
 	"net"
@@ -155,28 +156,17 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	defer s.track(l, false)
 	defer l.Close()
-	var delay time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if s.isClosing() {
-				return ErrServerClosed
-			}
-			var te interface{ Temporary() bool }
-			if errors.As(err, &te) && te.Temporary() { // EMFILE, ECONNABORTED: back off, go on
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
+	err := netsrv.Accept(l, s.isClosing, func(c net.Conn) {
 		if !s.addConn(c) {
-			c.Close()
-			return ErrServerClosed
+			c.Close() // closing: the loop ends at the next Accept
+			return
 		}
 		go s.serveConn(c)
+	})
+	if err == nil {
+		return ErrServerClosed
 	}
+	return err
 }
 
 // ServeConn runs one session on an already-accepted connection and

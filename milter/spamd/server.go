@@ -3,6 +3,7 @@ package spamd
 import (
 	"context"
 	"errors"
+	"github.com/gomilter/gomilter/internal/netsrv"
 	"io"
 	"log/slog"
 	"net"
@@ -114,24 +115,10 @@ func (s *Server) Serve(l net.Listener) error {
 		delete(s.listeners, l)
 		s.mu.Unlock()
 	}()
-	var backoff time.Duration
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.isClosing() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
-			}
-			return err
-		}
-		backoff = 0
-		s.startConn(nc)
+	if err := netsrv.Accept(l, s.isClosing, s.startConn); err != nil {
+		return err
 	}
+	return ErrServerClosed
 }
 
 func (s *Server) isClosing() bool {
