@@ -28,7 +28,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "gomilter_spamd_verdicts_total", Help: "Scored messages by verdict.",
 		}, []string{"result"}),
 		connsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "gomilter_spamd_connections_open", Help: "Connections being served.",
+			Name: "gomilter_spamd_connections_active", Help: "Connections being served.",
 		}),
 		connsTotal: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gomilter_spamd_connections_total", Help: "Connections accepted.",
