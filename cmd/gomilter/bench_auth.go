@@ -4,17 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gomilter/gomilter/dovecotauth"
@@ -166,22 +163,6 @@ func runAuthServer(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "bench auth-server:", err)
 		return 1
 	}
-	network, a := splitEndpoint(*listen)
-	if network == "unix" {
-		os.Remove(a)
-	}
-	l, err := net.Listen(network, a)
-	if err != nil {
-		fmt.Fprintln(stderr, "bench auth-server:", err)
-		return 1
-	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
-	defer stop()
-	go func() { <-ctx.Done(); srv.Shutdown(context.Background()) }()
-	fmt.Fprintf(stdout, "serving %s (pid %d)\n", *listen, os.Getpid())
-	if err := srv.Serve(l); err != nil && !errors.Is(err, dovecotauth.ErrServerClosed) {
-		fmt.Fprintln(stderr, "bench auth-server:", err)
-		return 1
-	}
-	return 0
+	return serveBenchTarget(ctx, "auth-server", *listen, srv.Serve,
+		func() { srv.Shutdown(context.Background()) }, dovecotauth.ErrServerClosed, stdout, stderr)
 }

@@ -9,10 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -208,22 +205,6 @@ func runLMTPServer(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "bench lmtp-server:", err)
 		return 1
 	}
-	network, address := splitEndpoint(*listen)
-	if network == "unix" {
-		os.Remove(address)
-	}
-	l, err := net.Listen(network, address)
-	if err != nil {
-		fmt.Fprintln(stderr, "bench lmtp-server:", err)
-		return 1
-	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
-	defer stop()
-	go func() { <-ctx.Done(); srv.Close() }()
-	fmt.Fprintf(stdout, "gomilter LMTP on %s (pid %d)\n", *listen, os.Getpid())
-	if err := srv.Serve(l); !errors.Is(err, lmtp.ErrServerClosed) {
-		fmt.Fprintln(stderr, "bench lmtp-server:", err)
-		return 1
-	}
-	return 0
+	return serveBenchTarget(ctx, "lmtp-server", *listen, srv.Serve, func() { srv.Close() },
+		lmtp.ErrServerClosed, stdout, stderr)
 }
