@@ -5,10 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
+	"github.com/gomilter/gomilter/internal/userdb/userdbtest"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,48 +17,11 @@ import (
 	"github.com/gomilter/gomilter/internal/testenv"
 )
 
-// PostfixAdmin 3.3 tables (the columns mail servers use), as upgrade.php
-// creates them for MySQL.
-var postfixAdminSchema = []string{
-	`CREATE TABLE domain (domain varchar(255) NOT NULL PRIMARY KEY, description varchar(255) NOT NULL DEFAULT '',
-	  aliases int NOT NULL DEFAULT 0, mailboxes int NOT NULL DEFAULT 0, maxquota bigint NOT NULL DEFAULT 0,
-	  quota bigint NOT NULL DEFAULT 0, transport varchar(255) NOT NULL DEFAULT 'virtual',
-	  backupmx tinyint(1) NOT NULL DEFAULT 0, active tinyint(1) NOT NULL DEFAULT 1) DEFAULT CHARSET=latin1`,
-	`CREATE TABLE mailbox (username varchar(255) NOT NULL PRIMARY KEY, password varchar(255) NOT NULL,
-	  name varchar(255) NOT NULL DEFAULT '', maildir varchar(255) NOT NULL, quota bigint NOT NULL DEFAULT 0,
-	  local_part varchar(255) NOT NULL, domain varchar(255) NOT NULL, active tinyint(1) NOT NULL DEFAULT 1)
-	  DEFAULT CHARSET=latin1`,
-}
+// createMySQL is an empty PostfixAdmin database on the machine's MariaDB.
+func createMySQL(t *testing.T) *userdbtest.DB { return userdbtest.NewEmpty(t) }
 
-// PostfixAdminPasswordQuery also checks domain.active, as production
-// setups do (an inactive domain must not log in).
-const PostfixAdminPasswordQuery = `SELECT mailbox.username AS user, mailbox.password FROM mailbox ` +
-	`JOIN domain ON domain.domain = mailbox.domain ` +
-	`WHERE mailbox.username = '%u' AND mailbox.active = '1' AND domain.active = '1'`
-
-// TestDB is a throwaway database on the machine's MariaDB or PostgreSQL.
-type TestDB struct {
-	Name  string
-	Admin *sqlx.DB
-}
-
-func createMySQL(t *testing.T) *TestDB {
-	t.Helper()
-	testenv.Service(t, "127.0.0.1:3306")
-	admin, err := sqlx.Open("mysql", "root@tcp(127.0.0.1:3306)/?multiStatements=false")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "gomilter_test_auth_" + hex.EncodeToString(b)
-	admin.MustExec("CREATE DATABASE " + name)
-	t.Cleanup(func() { admin.Exec("DROP DATABASE " + name); admin.Close() })
-	for _, q := range postfixAdminSchema {
-		admin.MustExec(strings.Replace(q, "CREATE TABLE ", "CREATE TABLE "+name+".", 1))
-	}
-	return &TestDB{Name: name, Admin: admin}
-}
+// PostfixAdminPasswordQuery also checks domain.active.
+const PostfixAdminPasswordQuery = userdbtest.PasswordQuery
 
 func seedPostfixAdmin(t *testing.T, db *sqlx.DB, prefix string) map[string]string {
 	t.Helper()
@@ -84,58 +46,10 @@ func seedPostfixAdmin(t *testing.T, db *sqlx.DB, prefix string) map[string]strin
 	return users
 }
 
-// tcpProxy forwards 127.0.0.1:random to target until Stop, which also cuts
-// every open connection: a database outage for our client only.
-type tcpProxy struct {
-	l     net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *tcpProxy {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{l: l}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			u, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, u)
-			p.mu.Unlock()
-			go func() { io.Copy(u, c); u.Close() }()
-			go func() { io.Copy(c, u); c.Close() }()
-		}
-	}()
-	t.Cleanup(p.Stop)
-	return p
-}
-
-func (p *tcpProxy) Addr() string { return p.l.Addr().String() }
-
-func (p *tcpProxy) Stop() {
-	p.l.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-}
-
 func TestSQLPostfixAdminMySQL(t *testing.T) {
 	tdb := createMySQL(t)
 	users := seedPostfixAdmin(t, tdb.Admin, tdb.Name+".")
-	proxy := startProxy(t, "127.0.0.1:3306")
+	proxy := userdbtest.NewProxy(t, "127.0.0.1:3306")
 	host, port, _ := net.SplitHostPort(proxy.Addr())
 	conf, err := ParseSQLConfig(strings.NewReader("driver = mysql\n" +
 		"connect = host=" + host + " port=" + port + " dbname=" + tdb.Name + " user=root\n" +

@@ -73,6 +73,15 @@ var Accounts = []Account{
 // the seeded Accounts.
 func NewPostfixAdmin(tb testing.TB) *DB {
 	tb.Helper()
+	d := NewEmpty(tb)
+	d.seed(tb)
+	return d
+}
+
+// NewEmpty creates gomilter_test_auth_<random> with PostfixAdmin's tables
+// and no rows, dropped at test cleanup.
+func NewEmpty(tb testing.TB) *DB {
+	tb.Helper()
 	testenv.Service(tb, MySQLAddr)
 	admin, err := sqlx.Open("mysql", "root@tcp("+MySQLAddr+")/")
 	if err != nil {
@@ -86,7 +95,6 @@ func NewPostfixAdmin(tb testing.TB) *DB {
 	for _, q := range postfixAdminSchema {
 		admin.MustExec(strings.Replace(q, "CREATE TABLE ", "CREATE TABLE "+d.Name+".", 1))
 	}
-	d.seed(tb)
 	return d
 }
 
