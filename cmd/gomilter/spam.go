@@ -19,7 +19,7 @@ func init() {
 	register("spam", "score or learn messages with SpamAssassin rules (spam check|learn [-rules DIR] [-site DIR] [-local F] [-bayes DB] FILE|DIR...)", runSpam)
 }
 
-const spamUsage = "usage: gomilter spam check [-rules DIR] [-site DIR] [-local FILE] [-bayes DB] [-v] FILE|DIR...\n" +
+const spamUsage = "usage: gomilter spam check [-rules DIR] [-site DIR] [-local FILE] [-bayes DB] [-v] FILE|DIR... | spam check -list-rules\n" +
 	"       gomilter spam learn --spam|--ham|--forget [-store FILE|-redis ADDR] [-user U] FILE|DIR|MAILDIR..."
 
 func runSpam(args []string, stdout, stderr io.Writer) int {
@@ -37,8 +37,9 @@ func runSpam(args []string, stdout, stderr io.Writer) int {
 	local := fs.String("local", "", "extra configuration file read last")
 	bayes := fs.String("bayes", "", "Bayes token database (bbolt file)")
 	verbose := fs.Bool("v", false, "print load warnings and the headers that would be added")
+	listRules := fs.Bool("list-rules", false, "print the names of the rules that run (without Bayes), one a line, and exit")
 	paths, err := parseInterleaved(fs, args[1:])
-	if err != nil || len(paths) == 0 {
+	if err != nil || (len(paths) == 0 && !*listRules) {
 		fmt.Fprintln(stderr, spamUsage)
 		return 2
 	}
@@ -48,6 +49,13 @@ func runSpam(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer eng.Close()
+	if *listRules {
+		// contrib/bench/spam.sh compares hits with SpamAssassin's only for these.
+		for _, name := range eng.RuleNames() {
+			fmt.Fprintln(stdout, name)
+		}
+		return 0
+	}
 	files, err := expandPaths(paths)
 	if err != nil {
 		fmt.Fprintln(stderr, "gomilter spam:", err)
