@@ -32,6 +32,8 @@ type Config struct {
 	Policy Policy `yaml:"policy"`
 	Auth   Auth   `yaml:"auth"`
 	LMTP   LMTP   `yaml:"lmtp"`
+	// Spamd answers spamc with milter.spam's rule engine (see spamd.go).
+	Spamd Spamd `yaml:"spamd"`
 
 	// file is the path the config came from ("" for the embedded default).
 	file  string
@@ -303,7 +305,8 @@ func Default() *Config {
 		}},
 		Auth: Auth{Listen: sock("gomilter-auth.sock"), PasswdFile: filepath.Join(etc, "passwd"),
 			FailureDelay: 2 * time.Second, CacheTTL: time.Minute},
-		LMTP: LMTP{Listen: sock("gomilter-lmtp.sock")},
+		LMTP:  LMTP{Listen: sock("gomilter-lmtp.sock")},
+		Spamd: defaultSpamd(),
 	}
 }
 

@@ -59,6 +59,7 @@ func (c *Config) validate() Errors {
 	}
 	c.validateListeners(bad)
 	c.LMTP.check(bad)
+	c.Spamd.check(c, bad)
 	for _, kl := range []struct {
 		key  string
 		list []string
@@ -103,6 +104,7 @@ func (c *Config) validateListeners(bad func(key, format string, args ...any)) {
 		{"auth.listen", On(c.Auth.Enabled), c.Auth.Listen},
 	}
 	uses = append(uses, use{"lmtp.listen", c.LMTP.Enabled, c.LMTP.Listen})
+	uses = append(uses, use{"spamd.listen", c.Spamd.Enabled, c.Spamd.Listen})
 	if !c.Auth.UserdbListen.IsZero() {
 		uses = append(uses, use{"auth.userdb_listen", On(c.Auth.Enabled), c.Auth.UserdbListen})
 	}
