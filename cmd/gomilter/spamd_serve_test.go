@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -265,5 +266,32 @@ func TestSpamdCommand(t *testing.T) {
 	var stderr bytes.Buffer
 	if code := dispatch([]string{"spamd", "-allow-tell"}, &bytes.Buffer{}, &stderr); code != 2 || !strings.Contains(stderr.String(), "-allow-tell needs -bayes") {
 		t.Errorf("spamd -allow-tell without -bayes = %d, %q", code, stderr.String())
+	}
+}
+
+func TestAllowedPeer(t *testing.T) {
+	loop := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+	tcp := func(s string) net.Addr { return &net.TCPAddr{IP: net.ParseIP(s), Port: 40000} }
+	tests := []struct {
+		name    string
+		addr    net.Addr
+		allowed []netip.Prefix
+		want    bool
+	}{
+		{"loopback v4", tcp("127.0.0.1"), loop, true},
+		{"loopback v6", tcp("::1"), loop, true},
+		{"v4-mapped v6", tcp("::ffff:127.0.0.1"), loop, true},
+		{"other v4", tcp("127.0.0.2"), loop, false},
+		{"outside", tcp("192.0.2.7"), loop, false},
+		{"in a network", tcp("192.0.2.7"), []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, true},
+		{"empty list", tcp("127.0.0.1"), nil, false},
+		{"unix socket", &net.UnixAddr{Name: "@", Net: "unix"}, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := allowedPeer(tc.addr, tc.allowed); got != tc.want {
+				t.Errorf("allowedPeer(%v, %v) = %v, want %v", tc.addr, tc.allowed, got, tc.want)
+			}
+		})
 	}
 }

@@ -127,3 +127,24 @@ func TestValidate(t *testing.T) {
 		t.Errorf("Validate = %v", err)
 	}
 }
+
+// FuzzSpamdSection: any spamd section either parses into a config whose
+// spamd values pass their own checks, or yields config.Errors.
+func FuzzSpamdSection(f *testing.F) {
+	f.Add([]byte("spamd:\n  enabled: true\n  listen: inet:127.0.0.1:783\n  allowed_networks: [127.0.0.1, \"::1\"]\n"))
+	f.Add([]byte("spamd:\n  enabled: true\n  listen: {address: unix:/run/s.sock, mode: \"0600\"}\n  allowed_networks: []\n"))
+	f.Add([]byte("milter:\n  spam:\n    bayes_path: /b.db\nspamd:\n  allow_tell: true\n  max_message_size: 1\n  timeout: 1ms\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			if _, ok := AsErrors(err); !ok {
+				t.Fatalf("error is not config.Errors: %v", err)
+			}
+			return
+		}
+		s := c.Spamd
+		if s.MaxMessageSize <= 0 || s.MaxConnections <= 0 || s.Timeout <= 0 || s.AllowTell && c.Milter.Spam.BayesPath == "" {
+			t.Fatalf("accepted invalid spamd section %+v", s)
+		}
+	})
+}
