@@ -58,6 +58,7 @@ type Conf struct {
 	replaceRules  []string
 	unknown       map[string]bool
 	originatingIP []string
+	dns           dnsConf // DNSEval, URIDNSBL and DNS settings (dnsbl_conf.go)
 
 	Warnings []string
 }
@@ -352,7 +353,7 @@ func (p *confParser) setting(key, val string) bool {
 	case "replace_rules":
 		c.replaceRules = append(c.replaceRules, strings.Fields(val)...)
 	default:
-		return ignoredSettings[key]
+		return p.dnsSetting(key, val) || ignoredSettings[key]
 	}
 	return true
 }

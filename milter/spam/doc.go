@@ -28,8 +28,18 @@
 //
 // Eval functions are implemented for the HeaderEval, RelayEval, FreeMail,
 // MIMEEval, HTMLEval, BodyEval and Bayes plugins as far as the stock rules
-// use them with a score; Engine.NotImpl lists the ones still missing (DNS,
-// DKIM, SPF and a few rarely hit checks).
+// use them with a score; Engine.NotImpl lists the ones still missing (DKIM,
+// SPF and a few rarely hit checks).
+//
+// Options.Resolver turns the network tests on (score sets 1 and 3): the DNS
+// blocklists of the DNSEval plugin (check_rbl* on the untrusted relays and
+// sender addresses, RCVD_IN_*) and of URIDNSBL (urirhsbl/urirhssub and
+// uridnsbl/uridnssub with tflags a on the message's URI hosts, URIBL_*).
+// Their lookups start before the first rule, run in parallel within
+// rbl_timeout and the time limit, and set their rules before the meta
+// rules. Only answers in 127.0.0.0/8 count; a blocklist's "query refused"
+// or error codes (dns_block_rule, Spamhaus 127.255.255.x, URIBL 127.0.0.1)
+// are never listings and pause the zone for dns_block_time.
 //
 // Use:
 //

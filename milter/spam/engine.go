@@ -3,6 +3,7 @@ package spam
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -37,18 +38,27 @@ type Options struct {
 	// disables Bayes; with use_bayes 1 and at least 200 spam and 200 ham
 	// learned, messages are scored with SA's Bayes score sets.
 	BayesPath string
+	// Resolver turns the network tests on: SA's DNS blocklist rules
+	// (DNSEval, URIDNSBL) run, and scores come from score sets 1 and 3.
+	// nil leaves them off, like spamassassin -L. *dns.Resolver of
+	// internal/dns implements it.
+	Resolver Resolver
+	// Logger receives warnings raised while checking (a blocklist
+	// refusing our queries); nil discards them.
+	Logger *slog.Logger
 }
 
 // Engine is a loaded rule set; it is safe for concurrent Check calls.
 type Engine struct {
 	conf    *Conf
 	opts    Options
-	sets    map[int]*ruleSet // by SA score set: net*1 + bayes*2
+	sets    map[int]*ruleSet // 0, and 2 with Bayes; their SA score set adds net*1
 	NotImpl []string         // eval functions referenced but not implemented
 	Backtrk int              // rules on the backtracking regex engine
 	metrics *metrics
 	bayes   *bayesDB
-	usable  []*Rule // compiled rules with implemented evals
+	usable  []*Rule    // compiled rules with implemented evals
+	dns     *dnsEngine // nil: network tests off
 }
 
 // ruleSet is what runs for one SA score set.
@@ -122,6 +132,7 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 	}
 	e := &Engine{conf: c, opts: opts, metrics: met, sets: map[int]*ruleSet{}}
 	c.applyReplaceTags()
+	net := netBit(c, opts) // score sets 1 and 3 with network tests
 	notImpl := map[string]bool{}
 	var usable []*Rule
 	for _, name := range sortedKeys(c.Rules) {
@@ -144,7 +155,7 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 			continue
 		}
 		if r.Eval != nil && evalFuncs[r.Eval.Func] == nil {
-			if (&ruleSet{}).runnable(r) {
+			if (&ruleSet{set: net}).runnable(r) {
 				notImpl[r.Eval.Func] = true
 			}
 			continue
@@ -153,12 +164,15 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 	}
 	e.NotImpl = sortedKeys(notImpl)
 	e.usable = usable
+	if e.dns, err = newDNSEngine(e, opts); err != nil {
+		return nil, c.Warnings, err
+	}
 	sets := []int{0}
 	if c.UseBayes && opts.BayesPath != "" {
 		sets = append(sets, 2)
 	}
 	for _, set := range sets {
-		e.sets[set] = buildSet(set, usable, c.Rules)
+		e.sets[set] = buildSet(set|net, usable, c.Rules)
 	}
 	if len(sets) > 1 {
 		b, err := openBayes(opts.BayesPath, opts.Registerer)
@@ -179,7 +193,7 @@ func (e *Engine) withBayes(path string) (*Engine, error) {
 	}
 	c := *e
 	c.bayes = b
-	c.sets = map[int]*ruleSet{0: e.sets[0], 2: buildSet(2, e.usable, e.conf.Rules)}
+	c.sets = map[int]*ruleSet{0: e.sets[0], 2: buildSet(2|e.sets[0].set, e.usable, e.conf.Rules)}
 	return &c, nil
 }
 

@@ -22,6 +22,8 @@ func boolEval(f func(m *msgState, args []string) bool) evalFunc {
 }
 
 func (e *Engine) runRules(m *msgState) {
+	net := m.startDNS() // blocklist lookups run while the rules do
+	defer net.stop()
 	for _, kind := range []RuleKind{KindHeader, KindBody, KindRawbody, KindFull, KindURI, KindMimeheader} {
 		for i, r := range m.set.byKind[kind] {
 			if i%32 == 0 && m.expired() {
@@ -36,6 +38,7 @@ func (e *Engine) runRules(m *msgState) {
 	if m.timedOut {
 		return // as SA: no meta rules once the deadline passed
 	}
+	net.await(m)
 	for _, r := range m.set.metas {
 		v := r.meta.eval(func(n string) float64 { return m.hits[n] })
 		if v != 0 {
