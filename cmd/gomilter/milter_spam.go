@@ -32,7 +32,7 @@ func buildSpam(c *config.Config, e *env) (*mailfilter.Spam, error) {
 // when they changed; the previous engine is closed after the swap.
 func (d *sharedDeps) spamEngine(c *config.Config, e *env) (*spam.Engine, error) {
 	sc := c.Milter.Spam
-	key := spamKey{strings.Join(sc.RuleDirs, "\x00"), sc.SiteDir, sc.LocalCF, sc.TimeLimit, sc.BayesPath, c.Milter.AuthservID}
+	key := spamKey{strings.Join(sc.RuleDirs, "\x00"), sc.SiteDir, sc.LocalCF, sc.TimeLimit, sc.BayesPath, c.Milter.AuthservID, sc.NetworkTests}
 	d.spamMu.Lock()
 	defer d.spamMu.Unlock()
 	if d.spam != nil && d.spamKey == key {
@@ -42,9 +42,13 @@ func (d *sharedDeps) spamEngine(c *config.Config, e *env) (*spam.Engine, error) 
 		d.spam.Close() // release the Bayes database lock before reopening it
 		d.spam = nil
 	}
-	eng, warnings, err := spam.Load(spam.Options{RuleDirs: sc.RuleDirs, SiteDir: sc.SiteDir, LocalCF: sc.LocalCF,
+	opts := spam.Options{RuleDirs: sc.RuleDirs, SiteDir: sc.SiteDir, LocalCF: sc.LocalCF,
 		Hostname: c.Milter.AuthservID, TimeLimit: sc.TimeLimit, BayesPath: sc.BayesPath,
-		Registerer: replacingRegisterer{e.reg}})
+		Registerer: replacingRegisterer{e.reg}, Logger: e.logger}
+	if sc.NetworkTests {
+		opts.Resolver = d.resolver // the shared cache: blocklist answers are reused across messages
+	}
+	eng, warnings, err := spam.Load(opts)
 	if err != nil {
 		return nil, fmt.Errorf("milter.spam: %w", err)
 	}
@@ -52,7 +56,7 @@ func (d *sharedDeps) spamEngine(c *config.Config, e *env) (*spam.Engine, error) 
 		e.logger.Warn("spamassassin rules", "warning", w)
 	}
 	e.logger.Info("spamassassin rules loaded", "active", eng.ActiveRules(), "required_score", eng.RequiredScore(),
-		"backtracking_regexes", eng.Backtrk, "unimplemented_evals", eng.NotImpl)
+		"backtracking_regexes", eng.Backtrk, "network_tests", sc.NetworkTests, "unimplemented_evals", eng.NotImpl)
 	d.spam, d.spamKey = eng, key
 	return eng, nil
 }
@@ -61,6 +65,7 @@ type spamKey struct {
 	ruleDirs, siteDir, localCF string
 	timeLimit                  time.Duration
 	bayesPath, hostname        string
+	networkTests               bool
 }
 
 type spamDeps struct {

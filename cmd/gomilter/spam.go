@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gomilter/gomilter/internal/dns"
 	"github.com/gomilter/gomilter/milter/spam"
 )
 
@@ -19,7 +21,7 @@ func init() {
 	register("spam", "score or learn messages with SpamAssassin rules (spam check|learn [-rules DIR] [-site DIR] [-local F] [-bayes DB] FILE|DIR...)", runSpam)
 }
 
-const spamUsage = "usage: gomilter spam check [-rules DIR] [-site DIR] [-local FILE] [-bayes DB] [-v] FILE|DIR... | spam check -list-rules\n" +
+const spamUsage = "usage: gomilter spam check [-rules DIR] [-site DIR] [-local FILE] [-bayes DB] [-dns ADDR] [-v] FILE|DIR... | spam check -list-rules\n" +
 	"       gomilter spam learn --spam|--ham|--forget [-store FILE|-redis ADDR] [-user U] FILE|DIR|MAILDIR..."
 
 func runSpam(args []string, stdout, stderr io.Writer) int {
@@ -36,6 +38,7 @@ func runSpam(args []string, stdout, stderr io.Writer) int {
 	site := fs.String("site", "/etc/spamassassin", `site directory (*.pre, local.cf); "-" for none`)
 	local := fs.String("local", "", "extra configuration file read last")
 	bayes := fs.String("bayes", "", "Bayes token database (bbolt file)")
+	dnsAddr := fs.String("dns", "", "resolver ip[:port] for the DNS blocklist rules (default: no network tests, like spamassassin -L)")
 	verbose := fs.Bool("v", false, "print load warnings and the headers that would be added")
 	listRules := fs.Bool("list-rules", false, "print the names of the rules that run (without Bayes), one a line, and exit")
 	paths, err := parseInterleaved(fs, args[1:])
@@ -43,7 +46,17 @@ func runSpam(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, spamUsage)
 		return 2
 	}
-	eng, warns, err := spam.Load(spam.Options{RuleDirs: []string{*rules}, SiteDir: *site, LocalCF: *local, BayesPath: *bayes})
+	opts := spam.Options{RuleDirs: []string{*rules}, SiteDir: *site, LocalCF: *local, BayesPath: *bayes}
+	if *dnsAddr != "" {
+		r, err := dns.New(dns.Options{Servers: []string{*dnsAddr}})
+		if err != nil {
+			fmt.Fprintln(stderr, "gomilter spam:", err)
+			return 2
+		}
+		opts.Resolver = r
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	eng, warns, err := spam.Load(opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "gomilter spam:", err)
 		return 1

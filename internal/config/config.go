@@ -113,6 +113,11 @@ type MilterSpam struct {
 	// BayesPath is the Bayes token database (bbolt, created if missing);
 	// "" turns the BAYES_* rules off. Train it with `gomilter spam learn -store PATH`.
 	BayesPath string `yaml:"bayes_path"`
+	// NetworkTests runs SpamAssassin's DNS blocklist rules (RCVD_IN_*,
+	// URIBL_*) through the shared resolver (dns:) and scores with SA's
+	// network score sets; off like spamassassin -L by default. Public
+	// blocklists refuse queries relayed by big public resolvers.
+	NetworkTests bool `yaml:"network_tests"`
 }
 
 // Toggle is a section with only an on/off switch.
