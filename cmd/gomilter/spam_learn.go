@@ -11,6 +11,7 @@ import (
 	"sort"
 
 	"github.com/gomilter/gomilter/internal/bayes"
+	"github.com/gomilter/gomilter/milter/spam"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -19,22 +20,24 @@ import (
 const DefaultBayesStore = "/var/lib/gomilter/bayes.db"
 
 type learnFlags struct {
-	spam, ham, forget bool
-	store, redisAddr  string
-	redisPrefix, user string
-	rules             string
-	stats             bool
+	spam, ham, forget  bool
+	store, redisAddr   string
+	redisPrefix, user  string
+	rules, site, local string
+	stats              bool
 }
 
-// newClassifier builds the classifier with SpamAssassin's
-// bayes_ignore_header list from the rule directory, so that learning and
-// scoring tokenize alike.
-func newClassifier(st bayes.Store, rules string) (*bayes.Classifier, error) {
-	ignore, err := bayes.ReadIgnoreHeaders(rules)
+// newClassifier builds the classifier with the Bayes settings of the
+// SpamAssassin configuration the milter scores with (bayes_ignore_header,
+// bayes_ignore_from/to, the relay analysis under trusted_networks), so
+// that learning and scoring tokenize alike.
+func newClassifier(st bayes.Store, lf learnFlags) (*bayes.Classifier, error) {
+	opts, _, err := spam.LoadBayesOptions(spam.Options{RuleDirs: []string{lf.rules}, SiteDir: lf.site, LocalCF: lf.local})
 	if err != nil {
 		return nil, err
 	}
-	return bayes.New(bayes.Options{Store: st, IgnoreHeaders: ignore})
+	opts.Store = st
+	return bayes.New(opts)
 }
 
 func runSpamLearn(args []string, stdout, stderr io.Writer) int {
@@ -49,7 +52,9 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&lf.redisAddr, "redis", "", "Redis host:port (instead of -store)")
 	fs.StringVar(&lf.redisPrefix, "redis-prefix", bayes.DefaultRedisPrefix, "Redis key prefix")
 	fs.StringVar(&lf.user, "user", "", "per-user database (default: the global one)")
-	fs.StringVar(&lf.rules, "rules", "/usr/share/spamassassin", "rule directory whose bayes_ignore_header lines apply")
+	fs.StringVar(&lf.rules, "rules", "/usr/share/spamassassin", "rule directory (*.cf), as for spam check")
+	fs.StringVar(&lf.site, "site", "/etc/spamassassin", `site directory (*.pre, local.cf); "-" for none`)
+	fs.StringVar(&lf.local, "local", "", "extra configuration file read last")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return 2
@@ -58,7 +63,7 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 		return learnStats(lf, stdout, stderr)
 	}
 	if n := btoi(lf.spam) + btoi(lf.ham) + btoi(lf.forget); n != 1 || len(paths) == 0 {
-		fmt.Fprintln(stderr, "usage: gomilter spam learn --spam|--ham|--forget [-store FILE|-redis ADDR] [-user U] FILE|DIR|MAILDIR... | spam learn -stats [-store FILE|-redis ADDR] [-user U]")
+		fmt.Fprintln(stderr, "usage: gomilter spam learn --spam|--ham|--forget [-store FILE|-redis ADDR] [-user U] [-rules DIR] [-site DIR] [-local FILE] FILE|DIR|MAILDIR... | spam learn -stats [-store FILE|-redis ADDR] [-user U]")
 		return 2
 	}
 	st, closeStore, err := openLearnStore(lf)
@@ -67,7 +72,7 @@ func runSpamLearn(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeStore()
-	c, err := newClassifier(st, lf.rules)
+	c, err := newClassifier(st, lf)
 	if err != nil {
 		fmt.Fprintln(stderr, "gomilter spam learn:", err)
 		return 1

@@ -70,3 +70,18 @@ func TestSpamLearn(t *testing.T) {
 		t.Errorf("two classes: exit %d, want 2", code)
 	}
 }
+
+// spam learn reads the same SpamAssassin configuration as the scanner:
+// bayes_ignore_from in -local keeps a message out of the database.
+func TestSpamLearnHonoursConfig(t *testing.T) {
+	dir := t.TempDir()
+	local := filepath.Join(dir, "local.cf")
+	os.WriteFile(local, []byte("bayes_ignore_from *@lists.example\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "1.eml"), []byte("From: a@lists.example\nMessage-ID: <1@x>\n\nlist mail\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "2.eml"), []byte("From: b@else.example\nMessage-ID: <2@x>\n\nother mail\n"), 0o644)
+	var out, errb bytes.Buffer
+	code := runSpamLearn([]string{"--ham", "-store", filepath.Join(dir, "b.db"), "-site", "-", "-local", local, filepath.Join(dir, "1.eml"), filepath.Join(dir, "2.eml")}, &out, &errb)
+	if code != 0 || out.String() != "Learned tokens from 1 message(s) (2 message(s) examined)\n" {
+		t.Errorf("learn: %q (stderr %q), exit %d", out.String(), errb.String(), code)
+	}
+}

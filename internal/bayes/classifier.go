@@ -45,6 +45,10 @@ type Options struct {
 	// names, values "[ ip=... rdns=... helo=... by=... ident= envfrom= ...
 	// ]"), which the rule engine can supply here.
 	Metadata func(*mailmsg.Message) []mailmsg.Field
+	// Skip, if set, exempts the messages it reports from Bayes: Learn
+	// leaves the database alone and Score gives no probability
+	// (SpamAssassin's bayes_ignore_from and bayes_ignore_to).
+	Skip func(*mailmsg.Message) bool
 	// Registerer receives the gomilter_bayes_* metrics; nil registers none.
 	Registerer prometheus.Registerer
 	// RobinsonS and RobinsonX are Robinson's f(w) constants (defaults
@@ -72,6 +76,7 @@ type Classifier struct {
 	maxToks int
 	ignore  map[string]bool
 	meta    func(*mailmsg.Message) []mailmsg.Field
+	skip    func(*mailmsg.Message) bool
 	m       *metrics
 }
 
@@ -85,7 +90,7 @@ func New(opts Options) (*Classifier, error) {
 	if c.m, err = newMetrics(opts.Registerer); err != nil {
 		return nil, err
 	}
-	c.meta = opts.Metadata
+	c.meta, c.skip = opts.Metadata, opts.Skip
 	c.ignore = make(map[string]bool, len(opts.IgnoreHeaders))
 	for _, h := range opts.IgnoreHeaders {
 		c.ignore[strings.ToLower(h)] = true
@@ -145,8 +150,12 @@ func hashes(toks map[Hash]string) []Hash {
 }
 
 // Learn records msg as spam or ham in user's database ("" = global).
-// learned is false when the message was already learned as that class.
+// learned is false when the message was already learned as that class,
+// or Options.Skip exempts it.
 func (c *Classifier) Learn(ctx context.Context, msg *mailmsg.Message, spam bool, user string) (learned bool, err error) {
+	if c.skip != nil && c.skip(msg) {
+		return false, nil
+	}
 	toks := hashes(c.tokenize(msg))
 	learned, err = c.store.Learn(ctx, user, MessageID(msg), toks, spam)
 	if err != nil {
@@ -187,9 +196,13 @@ func (c *Classifier) Expire(ctx context.Context, user string) (int, error) {
 }
 
 // Score returns the probability that msg is spam. ok is false, with no
-// error, when the database has not learned enough messages or no token of
-// the message is significant: then no BAYES_xx rule applies.
+// error, when the database has not learned enough messages, no token of
+// the message is significant or Options.Skip exempts it: then no BAYES_xx
+// rule applies.
 func (c *Classifier) Score(ctx context.Context, msg *mailmsg.Message, user string) (prob float64, ok bool, err error) {
+	if c.skip != nil && c.skip(msg) {
+		return 0, false, nil
+	}
 	start := time.Now()
 	defer func() {
 		if err == nil {

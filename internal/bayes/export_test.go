@@ -6,8 +6,9 @@ import (
 	"github.com/gomilter/gomilter/internal/mailmsg"
 )
 
-// Test-only access for cv_test.go, which is an external test package
-// because it builds its options with milter/spam (which imports this one).
+// Test-only access for cv_test.go (build tag bayescv), an external test
+// package because it builds its options with milter/spam, which imports
+// this one.
 // Tokenizing each message once, rather than once per fold, keeps the
 // cross-validation fast.
 

@@ -34,10 +34,14 @@ var presenceOnly = regexp.MustCompile(`(?i)^(?:X-Face|X-(?:Gnu-?PG|PGP|GPG)(?:-K
 	`|D(?:KIM|omainKey)-Signature|X-Google-DKIM-Signature|ARC-(?:Message-Signature|Seal)|Autocrypt)$`)
 
 var (
-	relaysMeta  = regexp.MustCompile(`^x-spam-relays-(?:external|internal|trusted|untrusted)$`)
-	relayKeys   = regexp.MustCompile(` [a-z]+=`)
-	msgIDHeader = regexp.MustCompile(`(?i)^(?:|X-|Resent-)Message-Id$`)
-	addrHeader  = regexp.MustCompile(`(?i)^(?:|X-|Resent-)(?:Return-Path|From|To|Cc|Reply-To|Errors-To|Mail-Followup-To|Sender)$`)
+	relaysMeta   = regexp.MustCompile(`^x-spam-relays-(?:external|internal|trusted|untrusted)$`)
+	relaysHeader = regexp.MustCompile(`(?i)^x-spam-relays-(?:external|internal|trusted|untrusted)$`)
+	relayKeys    = regexp.MustCompile(` [a-z]+=`)
+	// noDecodeHeader fields keep encoded words as written
+	// (SpamAssassin's _decode_header exempts them).
+	noDecodeHeader = regexp.MustCompile(`(?i)^(?:Received|(?:Resent-)?(?:Message-ID|Date)|MIME-Version|References|In-Reply-To|List-.*)$`)
+	msgIDHeader    = regexp.MustCompile(`(?i)^(?:|X-|Resent-)Message-Id$`)
+	addrHeader     = regexp.MustCompile(`(?i)^(?:|X-|Resent-)(?:Return-Path|From|To|Cc|Reply-To|Errors-To|Mail-Followup-To|Sender)$`)
 )
 
 // nameCompression shortens frequent header names in token prefixes (a
@@ -56,20 +60,39 @@ type headerSource struct{ name, value string }
 // headerTokenSources returns the chewed header values to tokenize, grouped
 // by (compressed) name in first-seen order. Only the two Received fields
 // nearest the originator are used: the ones added by our own relays say
-// nothing about the message.
+// nothing about the message. The built-in list applies to real header
+// fields only; the ignore list (bayes_ignore_header) also to metadata and
+// Received, as in SpamAssassin.
 func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool, meta []mailmsg.Field) []headerSource {
 	var fields, rcvd []mailmsg.Field
 	for _, f := range msg.Header {
 		switch {
 		case strings.EqualFold(f.Name, "Received"):
 			rcvd = append(rcvd, f)
-		case !ignoredHeaders.MatchString(f.Name) && !ignore[strings.ToLower(f.Name)]:
+		case relaysHeader.MatchString(f.Name):
+			// SpamAssassin deletes these from the message before it adds
+			// its own relay metadata: a sender must not be able to forge
+			// the relay tokens.
+		case !ignoredHeaders.MatchString(f.Name):
 			fields = append(fields, f)
 		}
 	}
-	fields = append(fields, meta...)
+	for _, f := range meta {
+		// Metadata names are lower case in SpamAssassin (put_metadata),
+		// which its name compression and relay chewing rely on.
+		fields = append(fields, mailmsg.Field{Name: strings.ToLower(f.Name), Value: f.Value})
+	}
 	for i := len(rcvd) - 1; i >= 0 && i >= len(rcvd)-2; i-- {
 		fields = append(fields, rcvd[i])
+	}
+	if len(ignore) > 0 {
+		kept := fields[:0]
+		for _, f := range fields {
+			if !ignore[strings.ToLower(f.Name)] {
+				kept = append(kept, f)
+			}
+		}
+		fields = kept
 	}
 	var order []string
 	grouped := map[string]string{}
@@ -82,7 +105,10 @@ func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool, meta []mai
 		grouped[name] = val
 	}
 	for _, f := range fields {
-		val := decodeWords(unfold(f.Value))
+		val := unfold(f.Value)
+		if !noDecodeHeader.MatchString(f.Name) {
+			val = decodeWords(val)
+		}
 		if strings.TrimSpace(f.Name+val) == "" {
 			continue
 		}
@@ -155,22 +181,19 @@ func chewMessageID(v string) string {
 	return midNonWord.ReplaceAllString(v, " ")
 }
 
-// chewReceived drops queue ids, dates and keywords, and adds ip* tokens for
-// addresses (the /24 network alone for public addresses).
+// chewReceived drops queue ids, dates and keywords, and turns each IPv4
+// address into its /24 network plus an ip* token for the whole address.
 func chewReceived(v string) string {
 	v = rcvdSendm1.ReplaceAllString(v, " ")
 	v = rcvdSendm2.ReplaceAllString(v, " ")
 	v = rcvdID.ReplaceAllString(v, " ")
 	v = rcvdEximID.ReplaceAllString(v, " ")
 	v = rcvdDate.ReplaceAllString(v, "")
-	v = rcvdIP.ReplaceAllStringFunc(v, func(m string) string {
-		sm := rcvdIP.FindStringSubmatch(m)
-		net := sm[1] + sm[2] + sm[3]
-		if sm[2] == "10." || (sm[2] == "192." && sm[3] == "168") {
-			net += sm[4]
-		}
-		return net + " ip*" + sm[1] + sm[2] + sm[3] + sm[4] + " "
-	})
+	// Every address becomes its /24 network: SpamAssassin means to keep
+	// 10/8 and 192.168/16 addresses whole, but its test compares an octet
+	// captured with its dot against "10" and never succeeds, so its
+	// databases hold /24s only.
+	v = rcvdIP.ReplaceAllString(v, "$1$2$3 ip*$1$2$3$4 ")
 	return rcvdNoise.ReplaceAllString(v, " ")
 }
 

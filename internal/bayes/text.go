@@ -18,7 +18,10 @@ import (
 const (
 	maxDepth    = 8
 	maxParts    = 100
-	maxPartText = 256 << 10 // SpamAssassin's body_part_scan_size is 50 KB
+	maxPartText = 256 << 10 // decoded bytes read from one part
+	// partScanSize is SpamAssassin's body_part_scan_size: the rendered
+	// text of each part is cut after about this many bytes.
+	partScanSize = 50000
 )
 
 // content is what the tokenizer reads from a message body.
@@ -61,11 +64,11 @@ func (c *content) walk(ctype, cte string, body []byte, depth int) {
 		}
 		if mt == "text/html" {
 			txt, uris := renderHTML(data)
-			c.text = append(c.text, txt)
+			c.text = append(c.text, scanPrefix(txt))
 			c.uris = append(c.uris, uris...)
 			return
 		}
-		c.text = append(c.text, string(data))
+		c.text = append(c.text, scanPrefix(string(data)))
 		c.uris = append(c.uris, findURIs(data)...)
 	}
 }
@@ -86,6 +89,22 @@ func (c *content) walkMultipart(boundary string, body []byte, depth int) {
 		}
 		c.walk(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), data, depth+1)
 	}
+}
+
+// scanPrefix cuts a part's rendered text to partScanSize, at the next
+// newline or else the next space when one comes within 1 KB, as
+// SpamAssassin does.
+func scanPrefix(s string) string {
+	if len(s) <= partScanSize {
+		return s
+	}
+	rest := s[partScanSize:]
+	for _, sep := range []byte{'\n', ' '} {
+		if i := strings.IndexByte(rest, sep); i >= 0 && i <= 1024 {
+			return s[:partScanSize+i+1]
+		}
+	}
+	return s[:partScanSize]
 }
 
 // decodeCTE undoes base64 or quoted-printable; broken encodings yield what

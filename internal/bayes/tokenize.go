@@ -48,7 +48,7 @@ func tokenize(msg *mailmsg.Message, ignore map[string]bool, meta []mailmsg.Field
 	c := extract(msg)
 	var subject string
 	if f := msg.All("Subject"); len(f) > 0 {
-		subject = decodeWords(unfold(f[0].Value))
+		subject = decodeWords(unfold(f[len(f)-1].Value)) // the last one, as SpamAssassin's get_header
 	}
 	toks := make(map[Hash]string, 512)
 	add := func(ts []string) {

@@ -2,11 +2,14 @@ package spam
 
 import (
 	"context"
-	"github.com/gomilter/gomilter/internal/testenv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gomilter/gomilter/internal/bayes"
+	"github.com/gomilter/gomilter/internal/testenv"
 )
 
 // TestBayesCorpus learns half of the corpus and scores the other half:
@@ -25,7 +28,7 @@ func TestBayesCorpus(t *testing.T) {
 	need := 200
 	if raceEnabled {
 		need = 20 // the race run checks concurrency, not accuracy
-		e.bayes.minLearned = uint64(need)
+		e.bayes.minSpam, e.bayes.minHam = uint64(need), uint64(need)
 	}
 	learn := func(files []string, isSpam bool) {
 		step := 2
@@ -86,5 +89,88 @@ func TestLearnWithoutBayes(t *testing.T) {
 	}
 	if _, err := e.Learn(context.Background(), []byte("Subject: a\n\nb\n"), true); err != ErrNoBayes {
 		t.Errorf("Learn without Bayes = %v, want ErrNoBayes", err)
+	}
+}
+
+// The configuration's bayes_* settings reach the classifier: ignored
+// header names (lower case), minimum counts, auto-learn thresholds and the
+// bayes_ignore_from/to lists as Skip.
+func TestBayesOptionsFromConf(t *testing.T) {
+	e, warns, err := LoadConf("t.cf", "bayes_ignore_header X-Upstream-Verdict X-Other\nbayes_ignore_from *@lists.example\n"+
+		"bayes_ignore_to robot@example.org\nbayes_min_ham_num 10\nbayes_min_spam_num 20\nbayes_auto_learn_threshold_spam 9\n", Options{})
+	if err != nil || len(warns) > 0 {
+		t.Fatalf("LoadConf: %v %q", err, warns)
+	}
+	o := e.BayesOptions()
+	if !slices.Equal(o.IgnoreHeaders, []string{"x-upstream-verdict", "x-other"}) {
+		t.Errorf("IgnoreHeaders = %q", o.IgnoreHeaders)
+	}
+	if o.MinHam != 10 || o.MinSpam != 20 || o.AutoLearn.Spam != 9 || o.AutoLearn.Ham != 0.1 || o.AutoLearn.Disabled {
+		t.Errorf("counts/thresholds = %d %d %+v", o.MinHam, o.MinSpam, o.AutoLearn)
+	}
+	if o.Skip == nil || o.Metadata == nil {
+		t.Fatal("Skip or Metadata not set")
+	}
+	for raw, want := range map[string]bool{
+		"From: a@lists.example\r\nTo: me@example.org\r\n\r\nx\r\n":   true,
+		"From: a@else.example\r\nCc: robot@example.org\r\n\r\nx\r\n": true,
+		"From: a@else.example\r\nTo: me@example.org\r\n\r\nx\r\n":    false,
+	} {
+		if got := o.Skip(bayes.ParseMessage([]byte(raw))); got != want {
+			t.Errorf("Skip(%q) = %v, want %v", raw, got, want)
+		}
+	}
+	if o := mustLoadConf(t, "").BayesOptions(); o.Skip != nil || o.MinHam != 200 || o.MinSpam != 200 || len(o.IgnoreHeaders) != 0 {
+		t.Errorf("defaults: Skip set %v, min %d/%d, ignore %q", o.Skip != nil, o.MinHam, o.MinSpam, o.IgnoreHeaders)
+	}
+}
+
+func mustLoadConf(t *testing.T, text string) *Engine {
+	t.Helper()
+	e, _, err := LoadConf("t.cf", text, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+const relayMsg = "Received: from mx.example.org (mx.example.org [192.0.2.10]) by mail.example.net (Postfix) with ESMTP id 4AB12C; Mon, 1 Jul 2002 10:00:00 +0000\r\n" +
+	"Received: from [10.9.8.7] (helo=laptop) by mx.example.org with esmtp (Exim 4.96) (envelope-from <joe@sender.example>) id 1qXyZ-000abc-0Q; Mon, 1 Jul 2002 09:59:00 +0000\r\n" +
+	"From: Joe <joe@Sender.Example>\r\nTo: me@example.net\r\nSubject: hello\r\n\r\nbody text\r\n"
+
+// The engine's relay analysis becomes SpamAssassin's metadata fields, and
+// the classifier turns them into H*RU/H*RT tokens.
+func TestBayesRelayMetadata(t *testing.T) {
+	e := mustLoadConf(t, "trusted_networks 192.0.2.0/24\n")
+	meta := e.bayesMetadata(bayes.ParseMessage([]byte(relayMsg)))
+	got := map[string]string{}
+	var names []string
+	for _, f := range meta {
+		got[f.Name] = f.Value
+		names = append(names, f.Name)
+	}
+	if !slices.IsSorted(names) || got["x-authordomain"] != "sender.example" || got["x-senderdomain"] != "sender.example" {
+		t.Errorf("metadata = %q", meta)
+	}
+	if !strings.Contains(got["x-spam-relays-trusted"], "ip=192.0.2.10 rdns=mx.example.org") ||
+		!strings.Contains(got["x-spam-relays-untrusted"], "ip=10.9.8.7") || strings.Contains(got["x-spam-relays-untrusted"], "192.0.2.10") {
+		t.Errorf("relays: trusted %q, untrusted %q", got["x-spam-relays-trusted"], got["x-spam-relays-untrusted"])
+	}
+	opts := e.BayesOptions()
+	st := bayes.NewMemoryStore()
+	opts.Store = st
+	c, err := bayes.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Learn(ctx, bayes.ParseMessage([]byte(relayMsg)), true, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{"H*RT:192.0.2.10", "H*RT:mx.example.org", "H*RU:10.9.8.7", "H*RU:laptop", "Hx-authordomain:sender.example"} {
+		cnt, err := st.Tokens(ctx, "", []bayes.Hash{bayes.HashToken(tok)})
+		if err != nil || len(cnt) != 1 || cnt[0].Spam != 1 {
+			t.Errorf("token %q not learned: %v %v", tok, cnt, err)
+		}
 	}
 }

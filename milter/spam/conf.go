@@ -44,6 +44,12 @@ type Conf struct {
 	BayesAutoLearn        bool
 	AutoLearnHamThreshold float64
 	AutoLearnSpamThresh   float64
+	// BayesIgnoreHeaders are the bayes_ignore_header names (lower case):
+	// fields Bayes does not tokenize.
+	BayesIgnoreHeaders []string
+	// BayesMinHam and BayesMinSpam are bayes_min_ham_num and
+	// bayes_min_spam_num: learned messages needed before Bayes scores.
+	BayesMinHam, BayesMinSpam uint64
 
 	addrLists     map[string][]addrGlob // enlist_addrlist
 	freemail      []addrGlob
@@ -92,6 +98,8 @@ func newConf() *Conf {
 		BayesAutoLearn:        true,
 		AutoLearnHamThreshold: 0.1,
 		AutoLearnSpamThresh:   12,
+		BayesMinHam:           200,
+		BayesMinSpam:          200,
 		tld2:                  map[string]bool{},
 		tld3:                  map[string]bool{},
 		plugins:               map[string]bool{},
@@ -306,6 +314,14 @@ func (p *confParser) setting(key, val string) bool {
 		p.float(val, &c.AutoLearnHamThreshold)
 	case "bayes_auto_learn_threshold_spam":
 		p.float(val, &c.AutoLearnSpamThresh)
+	case "bayes_ignore_header":
+		for _, h := range strings.Fields(val) {
+			c.BayesIgnoreHeaders = append(c.BayesIgnoreHeaders, strings.ToLower(h))
+		}
+	case "bayes_ignore_from", "bayes_ignore_to":
+		c.addrLists[key] = appendGlobs(c.addrLists[key], val)
+	case "bayes_min_ham_num", "bayes_min_spam_num":
+		p.bayesMin(key, val)
 	case "trusted_networks", "clear_trusted_networks", "internal_networks",
 		"clear_internal_networks", "msa_networks", "clear_msa_networks":
 		p.netSetting(key, val)

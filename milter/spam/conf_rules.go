@@ -96,7 +96,7 @@ func init() {
 		whitelist_from_dkim welcomelist_from_dkim def_whitelist_from_spf
 		def_welcomelist_from_spf whitelist_from_rcvd welcomelist_from_rcvd
 		def_whitelist_from_rcvd def_welcomelist_from_rcvd adsp_override
-		bayes_ignore_header bayes_stopword_en bayes_stopword_de bayes_stopword_fr
+		bayes_stopword_en bayes_stopword_de bayes_stopword_fr
 		bayes_stopword_es bayes_stopword_it bayes_stopword_nl bayes_stopword_pt
 		bayes_stopword_se bayes_stopword_no bayes_stopword_dk bayes_stopword_fi
 		bayes_stopword_hu bayes_stopword_gr bayes_stopword_ru bayes_stopword_tr
@@ -112,7 +112,7 @@ func init() {
 		body_part_scan_size rawbody_part_scan_size lock_method score_only
 		bayes_path bayes_file_mode bayes_store_module bayes_sql_dsn
 		bayes_token_sources bayes_use_hapaxes bayes_expiry_max_db_size
-		bayes_auto_expire bayes_learn_to_journal bayes_min_ham_num bayes_min_spam_num
+		bayes_auto_expire bayes_learn_to_journal
 		use_auto_whitelist use_auto_welcomelist auto_whitelist_factor
 		auto_welcomelist_factor txrep_factor use_txrep dkim_timeout
 		unwhitelist_from_rcvd unwelcomelist_from_rcvd`) {

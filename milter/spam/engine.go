@@ -175,7 +175,7 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 		e.sets[set] = buildSet(set|net, usable, c.Rules)
 	}
 	if len(sets) > 1 {
-		b, err := openBayes(opts.BayesPath, opts.Registerer)
+		b, err := e.openBayes(opts.BayesPath, opts.Registerer)
 		if err != nil {
 			return nil, c.Warnings, err
 		}
@@ -187,7 +187,7 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 // withBayes returns a copy of e that shares the compiled rules but uses
 // the Bayes database at path (tests load the rules once this way).
 func (e *Engine) withBayes(path string) (*Engine, error) {
-	b, err := openBayes(path, nil)
+	b, err := e.openBayes(path, nil)
 	if err != nil {
 		return nil, err
 	}
