@@ -135,9 +135,11 @@ func (run *dnsRun) launch(k dnsKey, zone string, use dnsUse, then func([]string)
 	go run.resolve(l)
 }
 
-// resolve runs one lookup; a panic in the resolver is a failed lookup,
-// not a crashed daemon.
+// resolve runs one lookup and its continuations. It runs on its own
+// goroutine, out of reach of CheckBytes' recover: a panic here is a
+// failed lookup (see query) or a lost continuation, never a crashed daemon.
 func (run *dnsRun) resolve(l *dnsLookup) {
+	defer func() { _ = recover() }()
 	vals, err := run.query(l)
 	run.mu.Lock()
 	l.vals, l.err, l.done = vals, err, true

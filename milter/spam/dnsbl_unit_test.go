@@ -152,6 +152,7 @@ func TestRBLAddressChecks(t *testing.T) {
 		"reply-to.org.hdr.test":      {"127.0.0.2"},
 		"4.3.2.1.hdr.test":           {"127.0.0.2"},
 		"origin.example.rcvd.test":   {"127.0.0.2"},
+		"160.69.2.81.acc.test":       {"127.0.0.2"},
 	}}
 	e := netConf(t, `
 header T_ENV  eval:check_rbl_envfrom('e', 'env.test')
@@ -161,12 +162,14 @@ header T_HDR  eval:check_rbl_headers('h', 'hdr.test', '', 'Reply-To,X-Source-IP'
 header T_RCVD eval:check_rbl_rcvd('r', 'rcvd.test')
 header T_RCVDIP eval:check_rbl_rcvd('r2', 'rcvd.test')
 tflags T_RCVDIP ips_only
+header T_ACC  eval:check_rbl_accreditor('a', 'acc.test', '127.0.0.2', 'gold')
+header T_ACCNO eval:check_rbl_accreditor('a2', 'acc.test', '127.0.0.2', 'silver')
 util_rb_tld com net org example
 `, r)
 	raw := "Received: from origin.example (origin.example [81.2.69.160])\n\tby mx.example.org (Postfix) with ESMTP id 2; Mon, 1 Jan 2024 10:00:01 +0000\n" +
-		"From: <someone@mail.from-host.net>\nReply-To: x@reply-to.org\nX-Source-IP: 1.2.3.4\nSubject: x\n\nhi\n"
+		"From: <someone@mail.from-host.net>\nReply-To: x@reply-to.org\nX-Source-IP: 1.2.3.4\nAccreditor: Gold, parm=1\nSubject: x\n\nhi\n"
 	res := e.CheckBytes(context.Background(), &mailmsg.Envelope{MailFrom: "bounce@bad-sender.com"}, []byte(raw))
-	want := []string{"T_ENV", "T_FD", "T_FH", "T_HDR", "T_RCVD"}
+	want := []string{"T_ACC", "T_ENV", "T_FD", "T_FH", "T_HDR", "T_RCVD"}
 	if !slices.Equal(res.Rules, want) {
 		t.Errorf("rules %v, want %v; asked %q", res.Rules, want, r.questions())
 	}
