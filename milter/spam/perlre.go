@@ -7,6 +7,7 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -26,6 +27,25 @@ type Matcher interface {
 	// Prefilter returns lower-case literals one of which every match
 	// contains, or nil.
 	Prefilter() []string
+	// Gate returns the pattern's DFA gate (built on first use), or nil.
+	Gate() *dfaGate
+}
+
+// lazyGate builds a dfaGate from a Go pattern on first use, so that rules
+// which never reach a long text cost nothing at load time.
+type lazyGate struct {
+	once  sync.Once
+	goSrc string
+	g     *dfaGate
+}
+
+func (l *lazyGate) Gate() *dfaGate {
+	l.once.Do(func() {
+		if l.goSrc != "" {
+			l.g = newDFAGate(l.goSrc)
+		}
+	})
+	return l.g
 }
 
 // text is one match subject with a lazily computed lower-case copy, so
@@ -47,6 +67,7 @@ func (t *text) lower() string {
 }
 
 type goMatcher struct {
+	lazyGate
 	re    *regexp.Regexp
 	src   string
 	lits  []string
@@ -75,10 +96,11 @@ type btMatcher struct {
 	// a match in the lines joined; one call on the joined text can then
 	// rule out a whole message.
 	joinable bool
-	re       *regexp2.Regexp
-	gate     *goMatcher // looser RE2 pattern; no gate match, no match
-	src      string
-	lits     []string
+	lazyGate
+	re   *regexp2.Regexp
+	gate *goMatcher // looser RE2 pattern; no gate match, no match
+	src  string
+	lits []string
 }
 
 func (m *btMatcher) Prefilter() []string { return m.lits }
@@ -160,8 +182,11 @@ var errNeedBacktrack = errors.New("needs backtracking engine")
 // bigPattern is the translated size above which regexp2 is preferred.
 var bigPattern = 1500
 
-// backtrackTimeout bounds one regexp2 match call.
-const backtrackTimeout = 20 * time.Millisecond
+// backtrackTimeout bounds one regexp2 match call. It is wall-clock time,
+// so it is generous: a busy machine must not turn hits into misses. The
+// DFA gate keeps regexp2 off almost every text, and the engine's
+// time_limit bounds the message as a whole.
+const backtrackTimeout = 100 * time.Millisecond
 
 // CompilePerl compiles a Perl regex body with its modifier letters
 // (imsx; g and o are ignored). It prefers Go's RE2 engine and falls back to
@@ -196,7 +221,7 @@ func CompilePerl(pat, flags string) (m Matcher, backtracked bool, err error) {
 	if terr == nil {
 		re, cerr := regexp.Compile(goSrc)
 		if cerr == nil {
-			gm := &goMatcher{re: re, src: src, lits: prefilterFor(goSrc)}
+			gm := &goMatcher{re: re, src: src, lits: prefilterFor(goSrc), lazyGate: lazyGate{goSrc: goSrc}}
 			if f.i {
 				if low := lowerPattern(goSrc); low != nil {
 					gm.re, gm.lower = low, true
@@ -228,9 +253,10 @@ func CompilePerl(pat, flags string) (m Matcher, backtracked bool, err error) {
 	if lits == nil {
 		lits = bigLits
 	}
+	approx, _ := translatePerl(approxPerl(pat), f, false)
 	joinable := !strings.ContainsAny(pat, "^$") && !strings.Contains(pat, "(?<") &&
 		!strings.Contains(pat, `\A`) && !strings.Contains(pat, `\z`) && !strings.Contains(pat, `\Z`)
-	return &btMatcher{re: re, gate: gate, src: src, lits: lits, joinable: joinable}, true, nil
+	return &btMatcher{re: re, gate: gate, src: src, lits: lits, joinable: joinable, lazyGate: lazyGate{goSrc: approx}}, true, nil
 }
 
 type reFlags struct{ i, m, s, x bool }

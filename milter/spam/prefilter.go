@@ -3,6 +3,7 @@ package spam
 import (
 	"regexp"
 	"regexp/syntax"
+	"strconv"
 	"strings"
 )
 
@@ -87,15 +88,23 @@ var countedRepeat = regexp.MustCompile(`\{(\d+)(,\d*)?\}`)
 
 // relaxCounts turns {n}, {n,m} and {n,} into {1}, {1,} or * so that the
 // pattern parses within RE2's size limit.
-func relaxCounts(src string) string {
+func relaxCounts(src string) string { return relaxCountsAbove(src, 0) }
+
+// relaxCountsAbove relaxes, as relaxCounts does, only the counts whose
+// upper bound (n for {n}, infinite for {n,}) exceeds limit.
+func relaxCountsAbove(src string, limit int) string {
 	var b strings.Builder
 	last := 0
 	for _, loc := range countedRepeat.FindAllStringIndex(src, -1) {
 		if loc[0] >= 2 && (src[loc[0]-2:loc[0]] == `\x` || src[loc[0]-2:loc[0]] == `\p` || src[loc[0]-2:loc[0]] == `\P`) {
 			continue // \x{85}, \p{L}: not a count
 		}
+		c := src[loc[0]:loc[1]]
+		if limit > 0 && countMax(c) <= limit {
+			continue
+		}
 		b.WriteString(src[last:loc[0]])
-		switch c := src[loc[0]:loc[1]]; {
+		switch {
 		case strings.HasPrefix(c, "{0"):
 			b.WriteString("*")
 		case strings.Contains(c, ","):
@@ -105,6 +114,23 @@ func relaxCounts(src string) string {
 	}
 	b.WriteString(src[last:])
 	return b.String()
+}
+
+// countMax returns the upper bound of a {n}, {n,m} or {n,} count; -1
+// stands for unbounded and counts as larger than any limit.
+func countMax(c string) int {
+	inner := c[1 : len(c)-1]
+	if i := strings.IndexByte(inner, ','); i >= 0 {
+		if i == len(inner)-1 {
+			return 1 << 30
+		}
+		inner = inner[i+1:]
+	}
+	n, err := strconv.Atoi(inner)
+	if err != nil {
+		return 1 << 30
+	}
+	return n
 }
 
 // containsAny reports whether text contains one of lits.

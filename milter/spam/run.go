@@ -144,11 +144,18 @@ func (m *msgState) runRule(r *Rule) float64 {
 		if r.Header.Exists {
 			return b2f(ok)
 		}
-		hit := r.re.Match(m.headerText(v))
+		t := m.headerText(v)
+		hit := false
+		if g := r.re.Gate(); g == nil || len(t.s) < gateMinText || g.mayMatch(t.s) {
+			hit = r.re.Match(t)
+		}
 		return b2f(hit != r.Header.Neg)
 	case KindBody, KindRawbody, KindFull, KindURI:
 		lines, lower := m.linesFor(r.Kind)
 		if lits := r.re.Prefilter(); lits != nil && !containsAny(lower, lits) {
+			return 0
+		}
+		if g := r.re.Gate(); g != nil && !g.mayMatch(m.joinedText(r.Kind).s) {
 			return 0
 		}
 		if bt, ok := r.re.(*btMatcher); ok && bt.joinable && len(lines) > 1 && !bt.mayMatch(m.joinedText(r.Kind)) {
@@ -163,6 +170,10 @@ func (m *msgState) runRule(r *Rule) float64 {
 	}
 	return 0
 }
+
+// gateMinText is the text length from which a header rule consults its
+// DFA gate first: on short values the regex engines are as quick.
+const gateMinText = 256
 
 func matchLines(r *Rule, lines []*text) float64 {
 	limit := maxHits(r)

@@ -1,0 +1,256 @@
+package spam
+
+import (
+	"encoding/binary"
+	"fmt"
+	"regexp/syntax"
+	"sync"
+	"unicode/utf8"
+)
+
+// dfaGate answers "could this pattern match anywhere in the text?" with
+// a lazily built DFA, one table lookup per character. It exists because
+// Go's regexp falls back to its NFA simulation (and regexp2 to
+// backtracking) on long texts and large patterns, and most body rules
+// never match a given message: scanning the whole body once per rule in
+// linear time and running the exact engine only where the gate says
+// "maybe" is what keeps the slow tail of the message distribution short.
+//
+// The gate is deliberately loose: empty-width assertions (^ $ \b \B \A
+// \z) are taken as always true, so its language is a superset of the
+// pattern's and a "no" is always right. Because an unanchored search for
+// a superset language over the lines joined is a superset of any
+// per-line match, one scan of the joined text can rule out every line.
+type dfaGate struct {
+	prog *syntax.Prog
+	// class maps a Latin-1 rune to its equivalence class: runes no
+	// instruction tells apart share transitions.
+	class   [256]uint16
+	nclass  int
+	start   []uint32 // closure of the start: present in every state
+	mu      sync.Mutex
+	states  []*dfaState
+	index   map[string]int32
+	cells   int // transition cells allocated, for the memory bound
+	resets  int
+	scratch closure
+}
+
+type dfaState struct {
+	pcs   []uint32
+	match bool
+	next  []int32 // per class: state index + 1; 0 = not computed yet
+}
+
+// dfaMaxCells bounds one gate's cache (about 4 bytes a cell, plus the
+// instruction lists): past it the cache is dropped and rebuilt from the
+// text's current position, as RE2's DFA does.
+const dfaMaxCells = 1 << 20
+
+// dfaMaxResets per scan: beyond it the text defeats caching and the gate
+// answers "maybe" so that the exact engine decides.
+const dfaMaxResets = 4
+
+// dfaMaxNewStates is the state-building allowance of one scan beyond one
+// new state per 16 characters.
+const dfaMaxNewStates = 2048
+
+// newDFAGate builds the gate of a Go (RE2 syntax) pattern; nil when the
+// pattern does not parse or compile even with its counts relaxed.
+func newDFAGate(goSrc string) *dfaGate {
+	// RE2 refuses nested counts whose product passes 1000; loosen the
+	// largest counts first, so small ones like (...){3} keep the gate
+	// selective.
+	var re *syntax.Regexp
+	var err error
+	for _, limit := range []int{-1, 50, 10, 0} {
+		src := goSrc
+		if limit >= 0 {
+			src = relaxCountsAbove(goSrc, limit)
+		}
+		if re, err = syntax.Parse(src, syntax.Perl); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil
+	}
+	prog, err := syntax.Compile(re.Simplify())
+	if err != nil {
+		return nil
+	}
+	g := &dfaGate{prog: prog, index: map[string]int32{}}
+	g.classes()
+	g.scratch = newClosure(len(prog.Inst))
+	g.start = g.scratch.of(prog, []uint32{uint32(prog.Start)})
+	return g
+}
+
+// classes partitions runes 0..255 by the set of rune instructions that
+// accept them.
+func (g *dfaGate) classes() {
+	// Instructions repeat (ReplaceTags expand the same classes many
+	// times); test each distinct one once.
+	var runeInsts []int
+	distinct := map[string]bool{}
+	for pc, in := range g.prog.Inst {
+		switch in.Op {
+		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			key := fmt.Sprint(in.Op, in.Arg, in.Rune)
+			if !distinct[key] {
+				distinct[key] = true
+				runeInsts = append(runeInsts, pc)
+			}
+		}
+	}
+	seen := map[string]uint16{}
+	sig := make([]byte, (len(runeInsts)+7)/8)
+	for r := 0; r < 256; r++ {
+		clear(sig)
+		for i, pc := range runeInsts {
+			if g.prog.Inst[pc].MatchRune(rune(r)) {
+				sig[i/8] |= 1 << (i % 8)
+			}
+		}
+		c, ok := seen[string(sig)]
+		if !ok {
+			c = uint16(len(seen))
+			seen[string(sig)] = c
+		}
+		g.class[r] = c
+	}
+	g.nclass = len(seen)
+}
+
+// closure computes epsilon closures with a reusable sparse set.
+type closure struct {
+	mark  []uint32
+	gen   uint32
+	stack []uint32
+}
+
+func newClosure(n int) closure { return closure{mark: make([]uint32, n)} }
+
+// of returns the rune and match instructions reachable from pcs without
+// consuming input, assertions taken as true.
+func (c *closure) of(prog *syntax.Prog, pcs []uint32) []uint32 {
+	c.gen++
+	if c.gen == 0 { // wrapped: forget old marks
+		clear(c.mark)
+		c.gen = 1
+	}
+	var out []uint32
+	c.stack = append(c.stack[:0], pcs...)
+	for len(c.stack) > 0 {
+		pc := c.stack[len(c.stack)-1]
+		c.stack = c.stack[:len(c.stack)-1]
+		if c.mark[pc] == c.gen {
+			continue
+		}
+		c.mark[pc] = c.gen
+		in := &prog.Inst[pc]
+		switch in.Op {
+		case syntax.InstAlt, syntax.InstAltMatch:
+			c.stack = append(c.stack, in.Arg, in.Out)
+		case syntax.InstCapture, syntax.InstNop, syntax.InstEmptyWidth:
+			c.stack = append(c.stack, in.Out)
+		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL, syntax.InstMatch:
+			out = append(out, pc)
+		}
+	}
+	return out
+}
+
+// mayMatch scans s, a Latin-1 string (see latin1), and reports whether
+// the gate's language occurs in it. It holds the gate's lock for the scan:
+// rules run one at a time per message, so contention is between messages.
+func (g *dfaGate) mayMatch(s string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	cur := g.stateFor(g.start)
+	if g.states[cur].match {
+		return true
+	}
+	resets := 0
+	// A text that makes a new state at most characters defeats the
+	// cache; past this many new states the exact engine decides.
+	budget := len(g.states) + dfaMaxNewStates + len(s)/16
+	for i := 0; i < len(s); {
+		if len(g.states) > budget {
+			return true
+		}
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
+		i += n
+		var nx int32
+		if r < 256 {
+			st := g.states[cur]
+			c := g.class[r]
+			if v := st.next[c]; v != 0 {
+				nx = v - 1
+			} else {
+				if g.cells > dfaMaxCells {
+					if resets++; resets > dfaMaxResets {
+						return true
+					}
+					g.reset()
+					budget = dfaMaxNewStates + (len(s)-i)/16
+					// The current state's instruction list survives
+					// the reset; re-add it.
+					cur = g.stateFor(st.pcs)
+					st = g.states[cur]
+				}
+				nx = g.step(st.pcs, r)
+				st.next[c] = nx + 1
+			}
+		} else {
+			nx = g.step(g.states[cur].pcs, r) // outside Latin-1: rare, uncached
+		}
+		cur = nx
+		if g.states[cur].match {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *dfaGate) reset() {
+	g.states, g.index, g.cells = g.states[:0], map[string]int32{}, 0
+	g.resets++
+}
+
+// step returns the state after reading r from the state holding pcs.
+func (g *dfaGate) step(pcs []uint32, r rune) int32 {
+	next := append([]uint32(nil), g.start...)
+	for _, pc := range pcs {
+		in := &g.prog.Inst[pc]
+		if in.Op != syntax.InstMatch && in.MatchRune(r) {
+			next = append(next, in.Out)
+		}
+	}
+	return g.stateFor(g.scratch.of(g.prog, next))
+}
+
+// stateFor interns the state of a closed instruction list.
+func (g *dfaGate) stateFor(pcs []uint32) int32 {
+	key := make([]byte, 4*len(pcs))
+	for i, pc := range pcs {
+		binary.LittleEndian.PutUint32(key[4*i:], pc)
+	}
+	if i, ok := g.index[string(key)]; ok {
+		return i
+	}
+	st := &dfaState{pcs: pcs, next: make([]int32, g.nclass)}
+	for _, pc := range pcs {
+		if g.prog.Inst[pc].Op == syntax.InstMatch {
+			st.match = true
+		}
+	}
+	i := int32(len(g.states))
+	g.states = append(g.states, st)
+	g.index[string(key)] = i
+	g.cells += g.nclass + len(pcs)
+	return i
+}

@@ -1,0 +1,80 @@
+//go:build spamdebug
+
+package spam
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestDebugGate(t *testing.T) {
+	name := os.Getenv("SPAM_DEBUG_GATE")
+	if name == "" {
+		t.Skip("set SPAM_DEBUG_GATE=RULE")
+	}
+	e := systemEngine(t)
+	r := e.conf.Rules[name]
+	g := r.re.Gate()
+	fmt.Printf("insts %d classes %d start %d\n", len(g.prog.Inst), g.nclass, len(g.start))
+	files, _ := filepath.Glob(corpusDir(t) + "/train/*/*.eml")
+	var yes, no int
+	var d time.Duration
+	for i, f := range files {
+		if i%10 != 0 {
+			continue
+		}
+		raw, _ := os.ReadFile(f)
+		m := newMsgState(e, nil, raw)
+		m.set = e.sets[0]
+		s := m.joinedText(r.Kind).s
+		t0 := time.Now()
+		ok := g.mayMatch(s)
+		d += time.Since(t0)
+		if ok {
+			yes++
+		} else {
+			no++
+		}
+	}
+	fmt.Printf("yes %d no %d time %v states %d cells %d resets %d\n", yes, no, d, len(g.states), g.cells, g.resets)
+}
+
+func TestDebugGateMiss(t *testing.T) {
+	f := os.Getenv("SPAM_DEBUG_FILE")
+	if f == "" {
+		t.Skip("set SPAM_DEBUG_FILE")
+	}
+	e := systemEngine(t)
+	if os.Getenv("SPAM_DEBUG_WARM") != "" {
+		files, _ := filepath.Glob(corpusDir(t) + "/train/*/*.eml")
+		for _, f := range files {
+			raw, _ := os.ReadFile(f)
+			e.CheckBytes(context.Background(), nil, raw)
+		}
+	}
+	raw, _ := os.ReadFile(f)
+	m := newMsgState(e, nil, raw)
+	m.set = e.sets[0]
+	for _, r := range m.set.active {
+		switch r.Kind {
+		case KindBody, KindRawbody, KindFull, KindURI:
+		default:
+			continue
+		}
+		if r.re == nil || r.Eval != nil {
+			continue
+		}
+		g := r.re.Gate()
+		if g == nil {
+			continue
+		}
+		lines, _ := m.linesFor(r.Kind)
+		if matchLines(r, lines) != 0 && !g.mayMatch(m.joinedText(r.Kind).s) {
+			fmt.Printf("MISS %s %s\n", r.Name, r.re.String()[:min(100, len(r.re.String()))])
+		}
+	}
+}
