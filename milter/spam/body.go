@@ -34,16 +34,16 @@ func (m *msgState) render() {
 			m.textParts = append(m.textParts, p)
 			p.html = h
 			p.rendered = h.rendered()
-			text.WriteString(p.rendered)
+			text.WriteString(truncScan(p.rendered, m.e.conf.BodyScanSize, "\n "))
 		case "text/plain":
 			m.textParts = append(m.textParts, p)
 			p.rendered = string(p.decode())
-			text.WriteString(p.rendered)
+			text.WriteString(truncScan(p.rendered, m.e.conf.BodyScanSize, "\n "))
 		}
 	}
 	for _, p := range m.root.leaves(nil) {
 		if (strings.HasPrefix(p.ctype, "text/") || strings.HasPrefix(p.ctype, "message/")) && p.ctype != "text/calendar" {
-			for _, para := range splitParagraphs(string(p.decode())) {
+			for _, para := range splitParagraphs(truncScan(string(p.decode()), m.e.conf.RawbodyScanSize, "\n> ")) {
 				m.rawParts = append(m.rawParts, latin1s(para))
 			}
 		}
@@ -60,6 +60,22 @@ func (m *msgState) render() {
 	for _, ln := range splitShortLines(subj + t) {
 		m.bodyLines = append(m.bodyLines, latin1s(ln))
 	}
+}
+
+// truncScan cuts s to about limit bytes as SpamAssassin does before body
+// and rawbody rules: just after the first of seps (tried in order) found
+// within 1 KiB past the limit, else at the limit. Long parts are where
+// rule time goes, and SA never looks past this point either.
+func truncScan(s string, limit int, seps string) string {
+	if limit <= 0 || len(s) <= limit {
+		return s
+	}
+	for i := 0; i < len(seps); i++ {
+		if j := strings.IndexByte(s[limit:], seps[i]); j >= 0 && j <= 1024 {
+			return s[:limit+j+1]
+		}
+	}
+	return s[:limit]
 }
 
 // splitShortLines splits at newlines (kept) and cuts lines over

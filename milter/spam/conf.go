@@ -40,6 +40,11 @@ type Conf struct {
 	trustedConfigured      bool
 	internalConfigured     bool
 
+	// BodyScanSize and RawbodyScanSize cut each part's text before body
+	// and rawbody rules see it (SA's body_part_scan_size and
+	// rawbody_part_scan_size; 0 = whole part).
+	BodyScanSize, RawbodyScanSize int
+
 	UseBayes              bool
 	BayesAutoLearn        bool
 	AutoLearnHamThreshold float64
@@ -94,6 +99,8 @@ func newConf() *Conf {
 		HamHeaders:            append([]AddHeader(nil), defaultHeaders...),
 		RequiredScore:         5,
 		ReportSafe:            1,
+		BodyScanSize:          50000,
+		RawbodyScanSize:       500000,
 		UseBayes:              true,
 		BayesAutoLearn:        true,
 		AutoLearnHamThreshold: 0.1,
@@ -294,6 +301,10 @@ func (p *confParser) setting(key, val string) bool {
 		c.compat[val] = true
 	case "required_score", "required_hits":
 		p.float(val, &c.RequiredScore)
+	case "body_part_scan_size":
+		p.size(val, &c.BodyScanSize)
+	case "rawbody_part_scan_size":
+		p.size(val, &c.RawbodyScanSize)
 	case "report_safe":
 		v, _ := strconv.Atoi(val)
 		c.ReportSafe = v
@@ -378,6 +389,15 @@ func (p *confParser) float(val string, dst *float64) {
 	v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 	if err != nil {
 		p.warnf("bad number %q", val)
+		return
+	}
+	*dst = v
+}
+
+func (p *confParser) size(val string, dst *int) {
+	v, err := strconv.Atoi(strings.TrimSpace(val))
+	if err != nil || v < 0 {
+		p.warnf("bad size %q", val)
 		return
 	}
 	*dst = v

@@ -109,7 +109,7 @@ func init() {
 		hashbl_acl_freemail hashbl_ignore header_hashbl body_hashbl uri_block_cc
 		pyzor_options razor_config use_razor2 use_pyzor use_dcc skip_rbl_checks
 		fold_headers report_charset envelope_sender_header normalize_charset
-		body_part_scan_size rawbody_part_scan_size lock_method score_only
+		lock_method score_only
 		bayes_path bayes_file_mode bayes_store_module bayes_sql_dsn
 		bayes_token_sources bayes_use_hapaxes bayes_expiry_max_db_size
 		bayes_auto_expire bayes_learn_to_journal
