@@ -260,7 +260,10 @@ func TestCrossValidation(t *testing.T) {
 	if os.Getenv("GOMILTER_BAYES_CV") == "all" {
 		noMeta := eng.BayesOptions()
 		noMeta.Metadata = nil
+		saConst := eng.BayesOptions()
+		saConst.RobinsonS, saConst.RobinsonX = bayes.SAConstantsS, bayes.SAConstantsX
 		variants = append(variants,
+			cvVariant{name: "engine settings, SpamAssassin's Robinson s and x", learn: saConst, score: saConst},
 			cvVariant{name: "built-in header list only", learn: bayes.Options{}, score: bayes.Options{}},
 			cvVariant{name: "learn with bayes_ignore_header, score without", learn: noMeta, score: bayes.Options{}},
 			cvVariant{name: "bayes_ignore_header, no metadata", learn: noMeta, score: noMeta},

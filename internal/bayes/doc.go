@@ -27,9 +27,14 @@
 //     tokens.
 //
 // Rule and InRange map a probability to the BAYES_xx rules of
-// SpamAssassin's 23_bayes.cf. Options.IgnoreHeaders (see ReadIgnoreHeaders)
-// and Options.Metadata (relay pseudo-headers) bring the token set closer to
-// SpamAssassin's; learning and scoring must use the same settings.
+// SpamAssassin's 23_bayes.cf. Header fields other filters and mailbox
+// software add (SpamAssassin's IGNORED_HDRS: X-Spam-Status, X-Bogosity,
+// List-*, Date...) never become tokens. Options.IgnoreHeaders
+// (bayes_ignore_header), Options.Metadata (the relay analysis as
+// x-spam-relays-* pseudo-fields, tokenized as H*RT:, H*RU:...) and
+// Options.Skip (bayes_ignore_from/to) come from the rule engine
+// (milter/spam's Engine.BayesOptions), which knows the configuration and
+// the trusted networks; learning and scoring must use the same settings.
 //
 // Storage is behind the Store interface: NewMemoryStore for tests,
 // OpenBolt (an embedded go.etcd.io/bbolt file, the default) and
