@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gomilter/gomilter/internal/bayes"
+	"github.com/gomilter/gomilter/internal/mailmsg"
 	"github.com/gomilter/gomilter/internal/testenv"
 )
 
@@ -173,4 +174,29 @@ func TestBayesRelayMetadata(t *testing.T) {
 			t.Errorf("token %q not learned: %v %v", tok, cnt, err)
 		}
 	}
+}
+
+// FuzzBayesMetadata runs arbitrary header blocks through the metadata and
+// ignore-list paths the classifier calls: no panic, and the metadata is
+// always the six lower-case, sorted pseudo-fields at most.
+func FuzzBayesMetadata(f *testing.F) {
+	f.Add([]byte(relayMsg))
+	f.Add([]byte("Received: from [1.2.3.4] by x\nFrom: =?utf-8?q?=C3=A9?= <a@\xc3\xa9.example>\nTo: robot@example.org\n\nx"))
+	e, _, err := LoadConf("t.cf", "trusted_networks 192.0.2.0/24\nbayes_ignore_from *@lists.example\nbayes_ignore_to robot@example.org\n", Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		msg := bayes.ParseMessage(raw)
+		meta := e.bayesMetadata(msg)
+		if len(meta) > 6 || !slices.IsSortedFunc(meta, func(a, b mailmsg.Field) int { return strings.Compare(a.Name, b.Name) }) {
+			t.Fatalf("metadata %q", meta)
+		}
+		for _, m := range meta {
+			if m.Name != strings.ToLower(m.Name) {
+				t.Fatalf("metadata name %q not lower case", m.Name)
+			}
+		}
+		e.bayesIgnored(msg)
+	})
 }
