@@ -68,6 +68,7 @@ type Conf struct {
 	replacePost   map[string]string
 	replaceRules  []string
 	unknown       map[string]bool
+	uriHostLists  map[string]map[string]bool
 	originatingIP []string
 	dns           dnsConf // DNSEval, URIDNSBL and DNS settings (dnsbl_conf.go)
 
@@ -342,7 +343,7 @@ func (p *confParser) setting(key, val string) bool {
 		c.addrLists["def_welcomelist_from"] = appendGlobs(c.addrLists["def_welcomelist_from"], val)
 	case "whitelist_to", "welcomelist_to", "blacklist_to", "blocklist_to", "more_spam_to", "all_spam_to",
 		"whitelist_subject", "welcomelist_subject", "blacklist_subject", "blocklist_subject",
-		"blacklist_uri_host", "blocklist_uri_host", "whitelist_uri_host", "welcomelist_uri_host":
+		"whitelist_bounce_relays", "welcomelist_bounce_relays":
 		k := strings.NewReplacer("whitelist", "welcomelist", "blacklist", "blocklist").Replace(key)
 		c.addrLists[k] = appendGlobs(c.addrLists[k], val)
 	case "blacklist_from", "blocklist_from":
@@ -380,7 +381,7 @@ func (p *confParser) setting(key, val string) bool {
 	case "replace_rules":
 		c.replaceRules = append(c.replaceRules, strings.Fields(val)...)
 	default:
-		return p.dnsSetting(key, val) || ignoredSettings[key]
+		return p.dnsSetting(key, val) || p.uriHostSetting(key, val) || ignoredSettings[key]
 	}
 	return true
 }

@@ -100,8 +100,8 @@ func init() {
 		bayes_stopword_es bayes_stopword_it bayes_stopword_nl bayes_stopword_pt
 		bayes_stopword_se bayes_stopword_no bayes_stopword_dk bayes_stopword_fi
 		bayes_stopword_hu bayes_stopword_gr bayes_stopword_ru bayes_stopword_tr
-		bayes_stopword_pl util_rb_tld clear_util_rb enlist_uri_host
-		delist_uri_host url_shortener url_shortener_get uridnsbl_skip_domain
+		bayes_stopword_pl util_rb_tld clear_util_rb
+		url_shortener url_shortener_get uridnsbl_skip_domain
 		urirhssub uridnssub urirhsbl uridnsbl askdns dns_block_rule
 		dns_local_ports_avoid dns_local_ports_permit dns_available dns_server
 		redirector_pattern fns_ignore_headers fns_ignore_dkim fns_check

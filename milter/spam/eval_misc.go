@@ -69,10 +69,6 @@ func init() {
 	regEval("check_subject_in_whitelist", evalFuncs["check_subject_in_welcomelist"])
 	regEval("check_subject_in_blocklist", subjectInList("blocklist_subject"))
 	regEval("check_subject_in_blacklist", evalFuncs["check_subject_in_blocklist"])
-	regEval("check_uri_host_in_blocklist", uriHostInList("blocklist_uri_host"))
-	regEval("check_uri_host_in_blacklist", evalFuncs["check_uri_host_in_blocklist"])
-	regEval("check_uri_host_in_welcomelist", uriHostInList("welcomelist_uri_host"))
-	regEval("check_uri_host_in_whitelist", evalFuncs["check_uri_host_in_welcomelist"])
 	// ok_locales defaults to "all", under which no charset is "faraway".
 	for _, f := range []string{"check_for_faraway_charset", "check_for_faraway_charset_in_headers", "html_charset_faraway"} {
 		regEval(f, func(*msgState, []string) float64 { return 0 })
@@ -195,31 +191,3 @@ func subjectInList(list string) evalFunc {
 		return len(globs) > 0 && matchGlobs(globs, strings.TrimSpace(subj))
 	})
 }
-
-func uriHostInList(list string) evalFunc {
-	return boolEval(func(m *msgState, _ []string) bool {
-		globs := m.e.conf.addrLists[list]
-		if len(globs) == 0 {
-			return false
-		}
-		for _, u := range m.uriList() {
-			if mm := uriHostTok.FindStringSubmatch(u); mm != nil {
-				host := strings.ToLower(mm[1])
-				for host != "" {
-					if matchGlobs(globs, host) {
-						return true
-					}
-					_, rest, ok := strings.Cut(host, ".")
-					if !ok {
-						break
-					}
-					host = rest
-				}
-			}
-		}
-		return false
-	})
-}
-
-// uriHostTok extracts the host of an absolute URI.
-var uriHostTok = regexp.MustCompile(`(?i)^[a-z][a-z0-9+.-]*://([^/?#:@]+)`)

@@ -62,6 +62,7 @@ type htmlResult struct {
 	formActionMailto, embeds  bool
 	uris                      []string
 	anchors                   []string
+	anchorHrefs               []string // href of each anchor, parallel to anchors
 	inAnchor                  bool
 	titles                    []string
 	comments                  []string

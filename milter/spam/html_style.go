@@ -276,6 +276,7 @@ func (h *htmlResult) tests(tag string, attr map[string]string) {
 	}
 	if tag == "a" {
 		h.anchors = append(h.anchors, "")
+		h.anchorHrefs = append(h.anchorHrefs, strings.Trim(attr["href"], " \t\r\n\f\xa0"))
 	}
 	if tag == "title" {
 		h.titles = append(h.titles, "")

@@ -36,6 +36,7 @@ type msgState struct {
 	getCache   map[string][]string
 	hits       map[string]float64
 	evalCache  map[string]any
+	evalKind   RuleKind // kind of the eval rule running (body and rawbody evals see different text)
 	textParts  []*part
 	plainTexts map[*part]string
 	ctx        context.Context

@@ -136,6 +136,7 @@ func (m *msgState) runRule(r *Rule) float64 {
 		if r.Kind == KindBody || r.Kind == KindRawbody {
 			m.render()
 		}
+		m.evalKind = r.Kind
 		return f(m, r.Eval.Args)
 	}
 	switch r.Kind {
