@@ -60,6 +60,35 @@ func removeGlobs(list []addrGlob, val string) []addrGlob {
 	return out
 }
 
+// globIndex matches a long glob list (freemail_domains has thousands of
+// entries) with one map lookup for its literal patterns and the regexes
+// only for those with wildcards.
+type globIndex struct {
+	exact map[string]bool
+	wild  []addrGlob
+}
+
+func newGlobIndex(list []addrGlob) *globIndex {
+	x := &globIndex{exact: map[string]bool{}}
+	for _, g := range list {
+		if strings.ContainsAny(g.src, "*?") {
+			x.wild = append(x.wild, g)
+		} else {
+			x.exact[g.src] = true
+		}
+	}
+	return x
+}
+
+// match is matchGlobs over the indexed list; a nil index matches nothing.
+func (x *globIndex) match(addr string) bool {
+	if x == nil {
+		return false
+	}
+	addr = strings.ToLower(addr)
+	return x.exact[addr] || matchGlobs(x.wild, addr)
+}
+
 // matchGlobs reports whether addr matches any pattern.
 func matchGlobs(list []addrGlob, addr string) bool {
 	addr = strings.ToLower(addr)

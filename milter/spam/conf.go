@@ -59,6 +59,8 @@ type Conf struct {
 	addrLists     map[string][]addrGlob // enlist_addrlist
 	freemail      []addrGlob
 	freemailWL    []addrGlob
+	// freemailIdx and freemailWLIdx index the lists once loaded.
+	freemailIdx, freemailWLIdx *globIndex
 	tld2, tld3    map[string]bool
 	plugins       map[string]bool
 	compat        map[string]bool

@@ -25,11 +25,14 @@ type dfaGate struct {
 	prog *syntax.Prog
 	// class maps a Latin-1 rune to its equivalence class: runes no
 	// instruction tells apart share transitions.
-	class   [256]uint16
-	nclass  int
-	start   []uint32 // closure of the start: present in every state
-	mu      sync.Mutex
-	states  []*dfaState
+	class  [256]uint16
+	nclass int
+	start  []uint32 // closure of the start: present in every state
+	mu     sync.Mutex
+	// States are numbered; trans[state*nclass+class] is the next state
+	// + 1, 0 while not computed.
+	states  []dfaState
+	trans   []int32
 	index   map[string]int32
 	cells   int // transition cells allocated, for the memory bound
 	resets  int
@@ -39,7 +42,6 @@ type dfaGate struct {
 type dfaState struct {
 	pcs   []uint32
 	match bool
-	next  []int32 // per class: state index + 1; 0 = not computed yet
 }
 
 // dfaMaxCells bounds one gate's cache (about 4 bytes a cell, plus the
@@ -83,6 +85,7 @@ func newDFAGate(goSrc string) *dfaGate {
 	g.classes()
 	g.scratch = newClosure(len(prog.Inst))
 	g.start = g.scratch.of(prog, []uint32{uint32(prog.Start)})
+	g.stateFor(g.start)
 	return g
 }
 
@@ -167,7 +170,7 @@ func (c *closure) of(prog *syntax.Prog, pcs []uint32) []uint32 {
 func (g *dfaGate) mayMatch(s string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	cur := g.stateFor(g.start)
+	var cur int32 // the start state is always state 0
 	if g.states[cur].match {
 		return true
 	}
@@ -175,35 +178,43 @@ func (g *dfaGate) mayMatch(s string) bool {
 	// A text that makes a new state at most characters defeats the
 	// cache; past this many new states the exact engine decides.
 	budget := len(g.states) + dfaMaxNewStates + len(s)/16
+	nclass := int32(g.nclass)
 	for i := 0; i < len(s); {
-		if len(g.states) > budget {
-			return true
-		}
-		r, n := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
+		// Latin-1 strings hold ASCII bytes and two-byte sequences for
+		// U+0080..U+00FF; anything else takes the slow path.
+		r := rune(s[i])
+		switch {
+		case r < utf8.RuneSelf:
+			i++
+		case (r == 0xc2 || r == 0xc3) && i+1 < len(s):
+			r = (r&0x1f)<<6 | rune(s[i+1]&0x3f)
+			i += 2
+		default:
+			var n int
 			r, n = utf8.DecodeRuneInString(s[i:])
+			i += n
 		}
-		i += n
 		var nx int32
 		if r < 256 {
-			st := g.states[cur]
-			c := g.class[r]
-			if v := st.next[c]; v != 0 {
+			idx := cur*nclass + int32(g.class[r])
+			if v := g.trans[idx]; v != 0 {
 				nx = v - 1
 			} else {
+				if len(g.states) > budget {
+					return true
+				}
+				pcs := g.states[cur].pcs
 				if g.cells > dfaMaxCells {
 					if resets++; resets > dfaMaxResets {
 						return true
 					}
 					g.reset()
 					budget = dfaMaxNewStates + (len(s)-i)/16
-					// The current state's instruction list survives
-					// the reset; re-add it.
-					cur = g.stateFor(st.pcs)
-					st = g.states[cur]
+					cur = g.stateFor(pcs) // the current state survives
+					idx = cur*nclass + int32(g.class[r])
 				}
-				nx = g.step(st.pcs, r)
-				st.next[c] = nx + 1
+				nx = g.step(pcs, r)
+				g.trans[idx] = nx + 1
 			}
 		} else {
 			nx = g.step(g.states[cur].pcs, r) // outside Latin-1: rare, uncached
@@ -217,8 +228,9 @@ func (g *dfaGate) mayMatch(s string) bool {
 }
 
 func (g *dfaGate) reset() {
-	g.states, g.index, g.cells = g.states[:0], map[string]int32{}, 0
+	g.states, g.trans, g.index, g.cells = g.states[:0], g.trans[:0], map[string]int32{}, 0
 	g.resets++
+	g.stateFor(g.start)
 }
 
 // step returns the state after reading r from the state holding pcs.
@@ -242,7 +254,7 @@ func (g *dfaGate) stateFor(pcs []uint32) int32 {
 	if i, ok := g.index[string(key)]; ok {
 		return i
 	}
-	st := &dfaState{pcs: pcs, next: make([]int32, g.nclass)}
+	st := dfaState{pcs: pcs}
 	for _, pc := range pcs {
 		if g.prog.Inst[pc].Op == syntax.InstMatch {
 			st.match = true
@@ -250,6 +262,7 @@ func (g *dfaGate) stateFor(pcs []uint32) int32 {
 	}
 	i := int32(len(g.states))
 	g.states = append(g.states, st)
+	g.trans = append(g.trans, make([]int32, g.nclass)...)
 	g.index[string(key)] = i
 	g.cells += g.nclass + len(pcs)
 	return i

@@ -99,10 +99,10 @@ func (m *msgState) isFreemail(email string) bool {
 	}
 	at := strings.LastIndexByte(email, '@')
 	domain := email[at+1:]
-	if matchGlobs(c.freemailWL, email) || matchGlobs(c.freemailWL, domain) || freemailSkipLP.MatchString(email) {
+	if c.freemailWLIdx.match(email) || c.freemailWLIdx.match(domain) || freemailSkipLP.MatchString(email) {
 		return false
 	}
-	return at >= 0 && matchGlobs(c.freemail, domain)
+	return at >= 0 && c.freemailIdx.match(domain)
 }
 
 func lowerAll(l []string) []string {

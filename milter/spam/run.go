@@ -165,6 +165,16 @@ func (m *msgState) runRule(r *Rule) float64 {
 		if _, ok := r.TFlags["nosubject"]; ok && r.Kind == KindBody && len(lines) > 0 {
 			lines = lines[1:] // the first rendered line is the Subject
 		}
+		if g := r.re.Gate(); g != nil && len(lines) > 1 {
+			// Most lines cannot match: skip them for the exact engine.
+			cand := make([]*text, 0, 4)
+			for _, ln := range lines {
+				if g.mayMatch(ln.s) {
+					cand = append(cand, ln)
+				}
+			}
+			lines = cand
+		}
 		return matchLines(r, lines)
 	case KindMimeheader:
 		return m.mimeheader(r)
