@@ -56,23 +56,23 @@ type Conf struct {
 	// bayes_min_spam_num: learned messages needed before Bayes scores.
 	BayesMinHam, BayesMinSpam uint64
 
-	addrLists     map[string][]addrGlob // enlist_addrlist
-	freemail      []addrGlob
-	freemailWL    []addrGlob
+	addrLists  map[string][]addrGlob // enlist_addrlist
+	freemail   []addrGlob
+	freemailWL []addrGlob
 	// freemailIdx and freemailWLIdx index the lists once loaded.
 	freemailIdx, freemailWLIdx *globIndex
-	tld2, tld3    map[string]bool
-	plugins       map[string]bool
-	compat        map[string]bool
-	replaceTag    map[string]string
-	replaceInter  map[string]string
-	replacePre    map[string]string
-	replacePost   map[string]string
-	replaceRules  []string
-	unknown       map[string]bool
-	uriHostLists  map[string]map[string]bool
-	originatingIP []string
-	dns           dnsConf // DNSEval, URIDNSBL and DNS settings (dnsbl_conf.go)
+	tld2, tld3                 map[string]bool
+	plugins                    map[string]bool
+	compat                     map[string]bool
+	replaceTag                 map[string]string
+	replaceInter               map[string]string
+	replacePre                 map[string]string
+	replacePost                map[string]string
+	replaceRules               []string
+	unknown                    map[string]bool
+	uriHostLists               map[string]map[string]bool
+	originatingIP              []string
+	dns                        dnsConf // DNSEval, URIDNSBL and DNS settings (dnsbl_conf.go)
 
 	Warnings []string
 }
