@@ -314,13 +314,13 @@ func systemEngine(t testing.TB) *spam.Engine {
 
 // saCV is what testdata/sa-cv.pl measured for SpamAssassin 4.0.1's own
 // Bayes on the same folds.
-const saCV = "TODO"
+const saCV = "spam 500: BAYES_95+ 77.2%, BAYES_99+ 75.4%, unscored 0; ham 2625: BAYES_00 98.9%, BAYES_80+ 0 (BAYES_95+ 0), unscored 0"
 
 // Floors measured with this tokenizer (see the test log); a change that
 // loses accuracy fails here.
 const (
-	floorSpam95 = 80.0
-	floorSpam99 = 76.0
-	floorHam00  = 98.0
-	ceilHam80   = 0
+	floorSpam95 = 82.0 // measured 84.4
+	floorSpam99 = 79.0 // measured 82.0
+	floorHam00  = 98.5 // measured 99.0
+	ceilHam80   = 0    // measured 0
 )
