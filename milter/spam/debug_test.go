@@ -117,6 +117,16 @@ func TestDebugRuleCost(t *testing.T) {
 		sample = 1
 	}
 	cost := map[string]time.Duration{}
+	if os.Getenv("SPAM_DEBUG_WARM") != "" { // cost after the gates are built
+		for i, f := range files {
+			if i%sample == 0 {
+				raw, _ := os.ReadFile(f)
+				e.CheckBytes(context.Background(), nil, raw)
+			}
+		}
+	}
+	kindCost := map[RuleKind]time.Duration{}
+	defer func() { fmt.Println("by kind:", kindCost) }()
 	for i, f := range files {
 		if i%sample != 0 {
 			continue
@@ -131,6 +141,7 @@ func TestDebugRuleCost(t *testing.T) {
 			t0 := time.Now()
 			m.runRule(r)
 			cost[r.Name] += time.Since(t0)
+			kindCost[r.Kind] += time.Since(t0)
 		}
 	}
 	names := sortedKeys(cost)

@@ -28,7 +28,10 @@ type dfaGate struct {
 	class  [256]uint16
 	nclass int
 	start  []uint32 // closure of the start: present in every state
-	mu     sync.Mutex
+	// anchored: every match starts at a line start (^ or \A), so the
+	// search restarts only after a newline.
+	anchored bool
+	mu       sync.Mutex
 	// States are numbered; trans[state*nclass+class] is the next state
 	// + 1, 0 while not computed.
 	states  []dfaState
@@ -81,7 +84,7 @@ func newDFAGate(goSrc string) *dfaGate {
 	if err != nil {
 		return nil
 	}
-	g := &dfaGate{prog: prog, index: map[string]int32{}}
+	g := &dfaGate{prog: prog, index: map[string]int32{}, anchored: lineAnchored(re.Simplify())}
 	g.classes()
 	g.scratch = newClosure(len(prog.Inst))
 	g.start = g.scratch.of(prog, []uint32{uint32(prog.Start)})
@@ -115,14 +118,40 @@ func (g *dfaGate) classes() {
 				sig[i/8] |= 1 << (i % 8)
 			}
 		}
-		c, ok := seen[string(sig)]
+		key := string(sig)
+		if g.anchored && r == '\n' {
+			key += "\n" // the newline restarts an anchored search: its own class
+		}
+		c, ok := seen[key]
 		if !ok {
 			c = uint16(len(seen))
-			seen[string(sig)] = c
+			seen[key] = c
 		}
 		g.class[r] = c
 	}
 	g.nclass = len(seen)
+}
+
+// lineAnchored reports whether every match of re begins with ^ or \A.
+// Either then holds only at the text's start or after a newline, in
+// each line and in the lines joined, so the gate may restart there only.
+func lineAnchored(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpBeginText:
+		return true
+	case syntax.OpCapture:
+		return lineAnchored(re.Sub[0])
+	case syntax.OpConcat:
+		return len(re.Sub) > 0 && lineAnchored(re.Sub[0])
+	case syntax.OpAlternate:
+		for _, s := range re.Sub {
+			if !lineAnchored(s) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // closure computes epsilon closures with a reusable sparse set.
@@ -186,7 +215,7 @@ func (g *dfaGate) mayMatch(s string) bool {
 		switch {
 		case r < utf8.RuneSelf:
 			i++
-		case (r == 0xc2 || r == 0xc3) && i+1 < len(s):
+		case (r == 0xc2 || r == 0xc3) && i+1 < len(s) && s[i+1]&0xc0 == 0x80:
 			r = (r&0x1f)<<6 | rune(s[i+1]&0x3f)
 			i += 2
 		default:
@@ -235,7 +264,10 @@ func (g *dfaGate) reset() {
 
 // step returns the state after reading r from the state holding pcs.
 func (g *dfaGate) step(pcs []uint32, r rune) int32 {
-	next := append([]uint32(nil), g.start...)
+	var next []uint32
+	if !g.anchored || r == '\n' {
+		next = append(next, g.start...)
+	}
 	for _, pc := range pcs {
 		in := &g.prog.Inst[pc]
 		if in.Op != syntax.InstMatch && in.MatchRune(r) {

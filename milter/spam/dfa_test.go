@@ -25,6 +25,10 @@ func TestDFAGateAgreesWithRegexp(t *testing.T) {
 		{`(?i)(?:your|my)\s(?:full\s)?name`, true},
 		{`y{4}$`, false},
 		{`^line two`, false},
+		{`^line`, false},
+		{`(?m)^two`, false},
+		{`^(?:one|two)|\Aline`, false},
+		{`\Aab`, false},
 		{`\bpay\b`, false},
 		{`(?:ab){100}c`, true},
 		{`(?s)one.*two`, true},
@@ -79,6 +83,23 @@ func TestDFAGateCacheBound(t *testing.T) {
 	}
 	if !g.mayMatch(b.String() + "QQ") {
 		t.Error("match missed")
+	}
+}
+
+// A gate anchored at line starts restarts only after newlines.
+func TestDFAGateLineAnchored(t *testing.T) {
+	g := newDFAGate(`^(?:\s{0,5})name`)
+	if !g.anchored {
+		t.Fatal("not seen as anchored")
+	}
+	if g.mayMatch("your name here\n") {
+		t.Error("a mid-line occurrence passed an anchored gate")
+	}
+	if !g.mayMatch("first line\n   name\n") {
+		t.Error("a match at the second line's start was refused")
+	}
+	if newDFAGate(`^a|b`).anchored {
+		t.Error("an alternative without ^ must not anchor the gate")
 	}
 }
 
