@@ -307,7 +307,11 @@ func (e *Engine) RequiredScore() float64 { return e.conf.RequiredScore }
 
 // Check scores one message from the milter pipeline.
 func (e *Engine) Check(ctx context.Context, env *mailmsg.Envelope, msg *mailmsg.Message) *Result {
-	return e.CheckBytes(ctx, env, messageBytes(msg))
+	raw := messageBytes(msg)
+	if h := mtaReceived(env, e.opts.Hostname, time.Now()); h != nil {
+		raw = append(h, raw...)
+	}
+	return e.CheckBytes(ctx, env, raw)
 }
 
 // CheckBytes scores a raw message (CRLF or LF line endings). A panic
