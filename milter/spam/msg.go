@@ -22,6 +22,7 @@ const (
 type msgState struct {
 	e    *Engine
 	env  *mailmsg.Envelope
+	raw  []byte // the message as given, for Bayes auto-learning
 	full []byte // LF line endings
 	root *part
 	hdrs []header
@@ -85,7 +86,7 @@ func newMsgState(e *Engine, env *mailmsg.Envelope, raw []byte) *msgState {
 	if !bytes.Contains(full, []byte("\n\n")) && !bytes.HasPrefix(full, []byte("\n")) {
 		fl.missingHBSep = true
 	}
-	return &msgState{e: e, env: env, full: full, root: root, hdrs: root.headers, rawH: hb, flags: fl,
+	return &msgState{e: e, env: env, raw: raw, full: full, root: root, hdrs: root.headers, rawH: hb, flags: fl,
 		getCache: map[string][]string{}, hits: map[string]float64{}, evalCache: map[string]any{}}
 }
 

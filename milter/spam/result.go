@@ -28,6 +28,10 @@ type Result struct {
 	Subject string
 	// Scores maps each visible rule hit to its score.
 	Scores map[string]float64
+	// AutoLearn is the autolearn= word of X-Spam-Status: what Bayes
+	// auto-learning did with this message (ham, spam, no, disabled,
+	// unavailable or failed).
+	AutoLearn string
 	// TimedOut is set when Options.TimeLimit or the context stopped the
 	// rule work early; the score covers the rules that ran (SA does the
 	// same when its time_limit expires).
@@ -57,6 +61,7 @@ func (e *Engine) result(m *msgState) *Result {
 	sort.Strings(res.Rules)
 	res.Score = math.Round(sum*1000) / 1000
 	res.IsSpam = res.Score >= res.Required
+	res.AutoLearn = e.autoLearn(m.ctx, m, res)
 	e.decorate(m, res)
 	return res
 }
@@ -137,10 +142,7 @@ func (e *Engine) expandTags(t string, res *Result) string {
 			}
 			return strings.Join(res.Rules, sep)
 		case "AUTOLEARN":
-			if !e.conf.UseBayes || !e.conf.BayesAutoLearn {
-				return "disabled"
-			}
-			return "unavailable"
+			return res.AutoLearn
 		case "VERSION":
 			return saVersionString
 		case "SUBVERSION":
