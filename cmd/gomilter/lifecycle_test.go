@@ -113,8 +113,10 @@ func TestReloadKeepsSpamEngine(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "g.yaml")
-	cfg := fmt.Sprintf("http:\n  listen: %s\nstate_dir: %s\nmilter:\n  listen: inet:%s\n  spam:\n    enabled: true\n    site_dir: \"-\"\n    bayes_path: %s/bayes.db\n    reject_score: 20\npolicy:\n  enabled: false\nauth:\n  enabled: false\n",
-		freeAddr(t), dir, freeAddr(t), dir)
+	localCF := filepath.Join(dir, "local.cf")
+	os.WriteFile(localCF, []byte("required_score 5.0\n"), 0o600)
+	cfg := fmt.Sprintf("http:\n  listen: %s\nstate_dir: %s\nmilter:\n  listen: inet:%s\n  spam:\n    enabled: true\n    site_dir: \"-\"\n    local_cf: %s\n    bayes_path: %s/bayes.db\n    reject_score: 20\npolicy:\n  enabled: false\nauth:\n  enabled: false\n",
+		freeAddr(t), dir, freeAddr(t), localCF, dir)
 	os.WriteFile(cfgPath, []byte(cfg), 0o600)
 	d := startDaemon(t, dir, nil, "-config", cfgPath)
 	d.waitLog(t, "piece=milter")
@@ -123,14 +125,27 @@ func TestReloadKeepsSpamEngine(t *testing.T) {
 	if n := strings.Count(d.log(), "spamassassin rules loaded"); n != 1 {
 		t.Errorf("rules loaded %d times after an unchanged reload, want 1", n)
 	}
+	reloads := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for strings.Count(d.log(), "config reloaded") < n && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	os.WriteFile(cfgPath, []byte(strings.Replace(cfg, "reject_score: 20", "reject_score: 15\n    time_limit: 5s", 1)), 0o600)
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	deadline := time.Now().Add(30 * time.Second)
-	for strings.Count(d.log(), "config reloaded") < 2 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	reloads(2)
 	if n := strings.Count(d.log(), "spamassassin rules loaded"); n != 2 {
 		t.Errorf("rules loaded %d times after a changed reload, want 2:\n%s", n, d.log())
+	}
+	// Same settings, but a rule file changed (as after an edit of
+	// local.cf or sa-update): the rules are read again.
+	os.WriteFile(localCF, []byte("required_score 6.0\n"), 0o600)
+	os.Chtimes(localCF, time.Now(), time.Now().Add(time.Minute))
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	reloads(3)
+	if n := strings.Count(d.log(), "spamassassin rules loaded"); n != 3 {
+		t.Errorf("rules loaded %d times after local.cf changed, want 3:\n%s", n, d.log())
 	}
 	d.stop(t)
 }

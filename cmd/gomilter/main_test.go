@@ -107,7 +107,9 @@ func startDaemon(t *testing.T, dir string, cred *syscall.Credential, args ...str
 
 func (d *daemon) waitLog(t *testing.T, substr string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	// Generous: loading Debian's full rule set under -race on a busy
+	// 2-core machine has taken over 20 s. Readiness, not a speed check.
+	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		if strings.Contains(d.log(), substr) {
 			return

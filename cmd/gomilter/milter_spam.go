@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -32,7 +34,8 @@ func buildSpam(c *config.Config, e *env) (*mailfilter.Spam, error) {
 // when they changed; the previous engine is closed after the swap.
 func (d *sharedDeps) spamEngine(c *config.Config, e *env) (*spam.Engine, error) {
 	sc := c.Milter.Spam
-	key := spamKey{strings.Join(sc.RuleDirs, "\x00"), sc.SiteDir, sc.LocalCF, sc.TimeLimit, sc.BayesPath, c.Milter.AuthservID, sc.NetworkTests}
+	key := spamKey{strings.Join(sc.RuleDirs, "\x00"), sc.SiteDir, sc.LocalCF, sc.TimeLimit, sc.BayesPath, c.Milter.AuthservID,
+		sc.NetworkTests, ruleFilesStamp(sc.RuleDirs, sc.SiteDir, sc.LocalCF)}
 	d.spamMu.Lock()
 	defer d.spamMu.Unlock()
 	if d.spam != nil && d.spamKey == key {
@@ -66,6 +69,33 @@ type spamKey struct {
 	timeLimit                  time.Duration
 	bayesPath, hostname        string
 	networkTests               bool
+	files                      string // ruleFilesStamp: sa-update or a local.cf edit reloads on SIGHUP
+}
+
+// ruleFilesStamp names every rule file the engine reads with its size and
+// modification time, so that a reload notices changed rule files (after
+// sa-update, or an edited local.cf) and not only changed settings.
+func ruleFilesStamp(ruleDirs []string, siteDir, localCF string) string {
+	var files []string
+	for _, d := range append(append([]string(nil), ruleDirs...), siteDir) {
+		if d == "" || d == "-" {
+			continue
+		}
+		for _, pat := range []string{"*.cf", "*.pre"} {
+			m, _ := filepath.Glob(filepath.Join(d, pat))
+			files = append(files, m...)
+		}
+	}
+	if localCF != "" {
+		files = append(files, localCF)
+	}
+	var b strings.Builder
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			fmt.Fprintf(&b, "%s %d %d\n", f, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return b.String()
 }
 
 type spamDeps struct {
