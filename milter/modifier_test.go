@@ -66,7 +66,7 @@ func TestModifierActionNotNegotiated(t *testing.T) {
 		got = mod.ReplaceBody([]byte("x\r\n"))
 		return Accept, nil
 	}
-	c := newTConn(t, func(context.Context) Milter { return rec }, Options{})
+	c := newTConn(t, func(context.Context) Milter { return rec }, Options{Actions: DefaultActions &^ ActChangeBody})
 	c.negotiate(6, postfixActions, postfixProtocol)
 	c.send(CmdMail, EncodeStrings("<a@x>"))
 	c.expect(RespContinue, nil)

@@ -26,8 +26,9 @@ const (
 	// chunks are at most 65535 bytes, so only headers and macros come near.
 	DefaultMaxPacketSize = 1<<20 + 64
 	// DefaultActions is what our pipeline needs: add/insert headers,
-	// change/delete headers, quarantine.
-	DefaultActions = ActAddHeader | ActChangeHeader | ActQuarantine
+	// change/delete headers, replace the body (spam wrapped as
+	// SpamAssassin's report_safe does), quarantine.
+	DefaultActions = ActAddHeader | ActChangeHeader | ActChangeBody | ActQuarantine
 	// DefaultNoReply lists the events answered without a round trip.
 	DefaultNoReply = ProtoNRHeader | ProtoNREOH | ProtoNRBody | ProtoNRUnknown | ProtoNRData
 )

@@ -126,14 +126,11 @@ func (e engineScorer) Score(ctx context.Context, raw []byte, user string) (spamd
 	for _, h := range res.Headers {
 		v.Headers = append(v.Headers, mailmsg.Field{Name: h.Name, Value: " " + h.Value})
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Content analysis details:   (%.1f points, %.1f required)\n\n", res.Score, res.Required)
-	b.WriteString(" pts rule name\n---- ----------------------\n")
-	for _, r := range res.Rules {
-		fmt.Fprintf(&b, "%4.1f %s\n", res.Scores[r], r)
-	}
-	v.Report = b.String()
-	if len(res.RemoveHeaders) > 0 || res.Subject != "" {
+	v.Report = res.Report() // SA's report template, as spamd's REPORT answers
+	switch {
+	case res.Encapsulates(): // report_safe 1 or 2: the report with the original attached
+		v.Rewritten = res.Rewrite(raw)
+	case len(res.RemoveHeaders) > 0 || res.Subject != "":
 		v.Rewritten = spamd.Rewrite(raw, v.Headers, res.RemoveHeaders, res.Subject)
 	}
 	return v, nil

@@ -34,6 +34,9 @@ type Tx struct {
 	RemoveFields []string
 	// NewSubject, when set, replaces the Subject (spam tagging).
 	NewSubject string
+	// NewBody, when not nil, replaces the body (CRLF line ends): spam
+	// wrapped with SpamAssassin's report, the original attached.
+	NewBody []byte
 	// Auth is what the authentication checks found, for the checks that
 	// combine them (DMARC reads SPF, DKIM and ARC; the ARC sealer the chain).
 	Auth Auth
@@ -78,6 +81,11 @@ func (c *conn) finish(ctx context.Context, tx *Tx, mod *milter.Modifier) (milter
 	}
 	if err := applyEdits(mod, tx); err != nil {
 		return milter.TempFail, err
+	}
+	if tx.NewBody != nil {
+		if err := mod.ReplaceBody(tx.NewBody); err != nil {
+			return milter.TempFail, err
+		}
 	}
 	ar := authres.Field(o.AuthservID, tx.Results)
 	added := append([]mailmsg.Field{ar}, tx.Prepend...)
@@ -152,7 +160,11 @@ func finalMessage(tx *Tx, added []mailmsg.Field, id string) *mailmsg.Message {
 		}
 		h = append(h, f)
 	}
-	return &mailmsg.Message{Header: h, Body: m.Body}
+	body := m.Body
+	if tx.NewBody != nil {
+		body = tx.NewBody
+	}
+	return &mailmsg.Message{Header: h, Body: body}
 }
 
 func removed(tx *Tx, name string) bool {

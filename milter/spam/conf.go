@@ -72,7 +72,8 @@ type Conf struct {
 	unknown                    map[string]bool
 	uriHostLists               map[string]map[string]bool
 	originatingIP              []string
-	dns                        dnsConf // DNSEval, URIDNSBL and DNS settings (dnsbl_conf.go)
+	dns                        dnsConf    // DNSEval, URIDNSBL and DNS settings (dnsbl_conf.go)
+	report                     reportConf // report templates and report_safe settings (report.go)
 
 	Warnings []string
 }
@@ -309,8 +310,7 @@ func (p *confParser) setting(key, val string) bool {
 	case "rawbody_part_scan_size":
 		p.size(val, &c.RawbodyScanSize)
 	case "report_safe":
-		v, _ := strconv.Atoi(val)
-		c.ReportSafe = v
+		p.reportSafe(val)
 	case "rewrite_header":
 		f := strings.SplitN(val, " ", 2)
 		if len(f) == 2 && strings.EqualFold(f[0], "subject") {
@@ -383,7 +383,7 @@ func (p *confParser) setting(key, val string) bool {
 	case "replace_rules":
 		c.replaceRules = append(c.replaceRules, strings.Fields(val)...)
 	default:
-		return p.dnsSetting(key, val) || p.uriHostSetting(key, val) || ignoredSettings[key]
+		return p.dnsSetting(key, val) || p.uriHostSetting(key, val) || p.reportSetting(key, val) || ignoredSettings[key]
 	}
 	return true
 }

@@ -89,8 +89,7 @@ func init() {
 var ignoredSettings = map[string]bool{}
 
 func init() {
-	for _, k := range strings.Fields(`lang test reuse require_version report unsafe_report
-		clear_report_template clear_unsafe_report_template report_contact
+	for _, k := range strings.Fields(`lang test reuse require_version
 		ok_locales ok_languages def_whitelist_auth def_welcomelist_auth whitelist_auth
 		welcomelist_auth def_whitelist_from_dkim def_welcomelist_from_dkim
 		whitelist_from_dkim welcomelist_from_dkim def_whitelist_from_spf
@@ -108,7 +107,7 @@ func init() {
 		
 		hashbl_acl_freemail hashbl_ignore header_hashbl body_hashbl uri_block_cc
 		pyzor_options razor_config use_razor2 use_pyzor use_dcc skip_rbl_checks
-		fold_headers report_charset envelope_sender_header normalize_charset
+		fold_headers envelope_sender_header normalize_charset
 		lock_method score_only
 		bayes_path bayes_file_mode bayes_store_module bayes_sql_dsn
 		bayes_token_sources bayes_use_hapaxes bayes_expiry_max_db_size

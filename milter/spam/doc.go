@@ -27,9 +27,11 @@
 // matching of /i rules keep a message at a few milliseconds of CPU.
 //
 // Eval functions are implemented for the HeaderEval, RelayEval, FreeMail,
-// MIMEEval, HTMLEval, BodyEval and Bayes plugins as far as the stock rules
-// use them with a score; Engine.NotImpl lists the ones still missing (DKIM,
-// SPF and a few rarely hit checks).
+// MIMEEval, HTMLEval, BodyEval, WLBLEval, ImageInfo, VBounce,
+// HTTPSMismatch and Bayes plugins as far as the stock rules use them with
+// a score; Engine.NotImpl lists the ones still missing (with network tests
+// on: the DKIM and SPF checks, as the engine is given no DKIM or SPF
+// results).
 //
 // Options.Resolver turns the network tests on (score sets 1 and 3): the DNS
 // blocklists of the DNSEval plugin (check_rbl* on the untrusted relays and
@@ -48,14 +50,23 @@
 //	// res.Err != nil: checking failed (recovered panic); accept unscored.
 //	// Delete res.RemoveHeaders, add res.Headers in order (SA appends them
 //	// to the header block), replace Subject with res.Subject when set.
-//	// res.Rewrite(raw) does all of that on a raw message (report_safe 0).
+//	// res.Rewrite(raw) does all of that on a raw message; for spam with
+//	// report_safe 1 or 2 it returns SA's new message instead: the report
+//	// with the original attached. res.Encapsulate(raw) gives a milter
+//	// that rewrite as field deletions, fields to add and a new body.
 //
 // Options.TimeLimit bounds the work per message (SA's time_limit); the
 // result then has TimedOut set. Options.BayesPath enables Bayes (a bbolt
 // token database trained with Engine.Learn); once 200 spam and 200 ham are
 // learned, messages are scored with the Bayes score sets and BAYES_* rules.
-// report_safe 1 (wrapping spam as an attachment) is not implemented: the
-// engine always behaves as with report_safe 0, headers only.
+//
+// report_safe follows the configuration (SA's default, and Debian's, is
+// 1): with 1 or 2, spam is wrapped as SA does, the report (report
+// template, _SUMMARY_, _PREVIEW_, unsafe_report for non-text mail) first
+// and the original attached as message/rfc822 or text/plain; with 0 only
+// headers change and spam gets X-Spam-Report. Result.Report is the report
+// text either way (spamd's REPORT). The rule table lists hits in name
+// order, without SA's per-rule log lines.
 //
 // References: Mail::SpamAssassin::Conf(3), Mail::SpamAssassin::PerMsgStatus(3),
 // Mail::SpamAssassin::Plugin::Bayes(3) and the rule files of SpamAssassin 4.0.1.

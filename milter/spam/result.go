@@ -39,6 +39,9 @@ type Result struct {
 	// Err is set when checking failed (a recovered panic); nothing else
 	// in the result is meaningful then.
 	Err error
+
+	rep  *reportState // report text and tags, computed when asked for (report.go)
+	wrap *wrapInfo    // report_safe encapsulation of spam (report_safe.go)
 }
 
 // HeaderField is one header to add.
@@ -69,6 +72,7 @@ func (e *Engine) result(m *msgState) *Result {
 // decorate fills headers, removals and the Subject rewrite.
 func (e *Engine) decorate(m *msgState, res *Result) {
 	c := e.conf
+	e.fillReport(m, res)
 	list := c.HamHeaders
 	if res.IsSpam {
 		list = c.SpamHeaders
@@ -124,6 +128,15 @@ func (e *Engine) expandTags(t string, res *Result) string {
 			if res.IsSpam {
 				v = "Yes"
 			}
+			if mm[2] != "" { // _YESNO(spam text,ham text)_
+				spam, ham, hasHam := strings.Cut(mm[2], ",")
+				switch {
+				case res.IsSpam:
+					v = spam
+				case hasHam:
+					v = ham
+				}
+			}
 			if mm[1] == "YESNOCAPS" {
 				v = strings.ToUpper(v)
 			}
@@ -159,6 +172,9 @@ func (e *Engine) expandTags(t string, res *Result) string {
 				return ""
 			}
 			return strings.Repeat(ch, n)
+		}
+		if v, ok := res.reportTag(mm[1]); ok {
+			return v
 		}
 		return s
 	})

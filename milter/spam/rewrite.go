@@ -5,11 +5,16 @@ import (
 	"strings"
 )
 
-// Rewrite applies the result to a raw message the way SA does with
-// report_safe 0: incoming X-Spam-* fields go, the Subject is rewritten
-// when requested, and the new fields are appended to the header block.
-// Line endings follow the message (CRLF when it uses CRLF).
+// Rewrite applies the result to a raw message the way SA does. With
+// report_safe 0, and for ham, incoming X-Spam-* fields go, the Subject is
+// rewritten when requested, and the new fields are appended to the header
+// block. Spam with report_safe 1 or 2 becomes SA's new message with the
+// report and the original attached (see Encapsulate). Line endings follow
+// the message (CRLF when it uses CRLF).
 func (r *Result) Rewrite(raw []byte) []byte {
+	if r.Encapsulates() {
+		return r.rewriteSafe(raw)
+	}
 	nl := "\n"
 	if bytes.Contains(raw, []byte("\r\n")) {
 		nl = "\r\n"
