@@ -3,11 +3,13 @@ package mailfilter
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
+	"github.com/gomilter/gomilter/internal/milterclient"
 	"github.com/gomilter/gomilter/milter"
 	"github.com/gomilter/gomilter/milter/spam"
 )
@@ -107,5 +109,70 @@ func TestSpamNoWrapForReportSafeZeroOrHam(t *testing.T) {
 	tx.Msg.Body = []byte("hello\r\n")
 	if res := wrapTestEngine(t, "report_safe 1\n").Check(context.Background(), &tx.Env, tx.Msg); res.Encapsulates() {
 		t.Error("ham encapsulated")
+	}
+}
+
+// TestSpamWrapMilterSession replays spam through the milter protocol as
+// Postfix sends it: with SMFIF_CHGBODY offered, the reply replaces the
+// body and deletes each unkept field once (two forged X-Spam-Flag fields:
+// indexes 2 and 1, once); without it, only the headers change.
+func TestSpamWrapMilterSession(t *testing.T) {
+	f, err := New(Options{AuthservID: "mx.test.example", Checks: []Check{&Spam{Engine: wrapTestEngine(t, "report_safe 1\n")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := startMilter(t, f)
+	msg := "Received: from x (x [192.0.2.1]) by mx\r\nFrom: a@example.net\r\nTo: b@example.org\r\nSubject: hi\r\n" +
+		"X-Spam-Flag: YES\r\nX-Spam-Flag: NO\r\nContent-Type: text/plain\r\n\r\ncheap viagra\r\n"
+	for _, tc := range []struct {
+		name    string
+		actions milter.OptAction
+		wrapped bool
+	}{
+		{"body change offered", 0x1FF, true},
+		{"no body change", 0x1FF &^ milter.ActChangeBody, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			c, err := milterclient.Dial(ctx, "unix", sock, milterclient.Options{Actions: tc.actions})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Connect(ctx, "client.example", netip.MustParseAddr("192.0.2.1"), 40000); err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.Transaction(ctx, milterclient.Tx{From: "a@example.net", Rcpts: []string{"b@example.org"}, QueueID: "Q1", Message: []byte(msg)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body []byte
+			deleted := map[string][]uint32{}
+			for _, m := range res.Mods {
+				switch m.Code {
+				case milter.RespReplBody:
+					body = append(body, m.Body...)
+				case milter.RespChgHeader:
+					if m.Value == "" {
+						deleted[m.Name] = append(deleted[m.Name], m.Index)
+					}
+				}
+			}
+			if got := fmt.Sprint(deleted["X-Spam-Flag"]); got != "[2 1]" {
+				t.Errorf("X-Spam-Flag deletions %s, want [2 1]", got)
+			}
+			if !tc.wrapped {
+				if body != nil || len(deleted) != 1 {
+					t.Errorf("without SMFIF_CHGBODY: body %q, deletions %v", body, deleted)
+				}
+				return
+			}
+			if !bytes.Contains(body, []byte("Content-Type: message/rfc822; x-spam-type=original\r\n")) || !bytes.HasSuffix(body[:bytes.LastIndex(body, []byte("\r\n--"))], []byte(msg)) {
+				t.Errorf("replaced body does not attach the message:\n%s", body)
+			}
+			if len(deleted["Received"]) != 1 || len(deleted["Content-Type"]) != 1 || deleted["Subject"] != nil || deleted["From"] != nil {
+				t.Errorf("deletions %v", deleted)
+			}
+		})
 	}
 }

@@ -179,7 +179,14 @@ func removed(tx *Tx, name string) bool {
 // applyEdits deletes RemoveFields (highest index first, so the numbers
 // of the remaining occurrences do not move) and rewrites the Subject.
 func applyEdits(mod *milter.Modifier, tx *Tx) error {
+	done := map[string]bool{}
 	for _, name := range tx.RemoveFields {
+		// A name listed twice (one entry per forged X-Spam-Flag, say) is
+		// deleted once: a second pass would aim at indexes already gone.
+		if done[strings.ToLower(name)] {
+			continue
+		}
+		done[strings.ToLower(name)] = true
 		n := len(tx.Msg.All(name))
 		for i := n; i >= 1; i-- {
 			if err := mod.DeleteHeader(i, name); err != nil {
