@@ -96,6 +96,8 @@ END {
 	sacpu = sa_n ? sa_cpu * 1000 / sa_n : 0
 	row("CPU-s per 1000 messages", sprintf("%.1f", sacpu), sprintf("%.2f  (1/%.1f of spamd)", gm_cpu, gm_cpu > 0 ? sacpu / gm_cpu : 0))
 	row("peak RSS", sprintf("%.0f MiB + %.0f MiB/child", sa_rssp / 1024, sa_rssc / 1024), sprintf("%.0f MiB", gm_rss / 1024))
+	split(dbsize, db, " ")
+	row("Bayes database on disk", sprintf("%.1f MiB", db[1] / 1024), sprintf("%.1f MiB", db[2] / 1024))
 	row("p50 / p99, 4 clients", sprintf("%.1f / %.1f ms", sa_p50, sa_p99), sprintf("%.1f / %.1f ms", gm_p50_4, gm_p99_4))
 	row(sprintf("p50 / p99, 1 client (%d msgs)", gm_n1), "-", sprintf("%.1f / %.1f ms", gm_p50_1, gm_p99_1))
 	if (sa_rules_cpu != "") row("CPU-s/1000, rules only", sprintf("%.1f (spamd)", sa_rules_cpu), "")
@@ -108,5 +110,5 @@ END {
 	row("Bayes: FP <= SA", "", yn(fpe["bgm"] + fph["bgm"] <= fpe["bsa"] + fph["bsa"]))
 	row("CPU <= 1/40 of spamd", "", yn(gm_cpu > 0 && gm_cpu * 40 <= sacpu))
 	row("p99 < 50 ms (1 client)", "", yn(gm_p99_1 < 50))
-	printf "elapsed %d s\n", elapsed
+	printf "run: %d s wall\n", elapsed
 }' "$@" "$W/supported.lst" "$W/scored.tsv" "$W/rules-sa.tsv" "$W/rules-gm.tsv" "$W/bayes-sa.tsv" "$W/bayes-gm.tsv"

@@ -3,20 +3,25 @@
 # on the shared training corpus, with no network: accuracy with rules only
 # and with Bayes, and speed, printed side by side in one table.
 #
-# usage (as root): contrib/bench/spam.sh [--quick] [--sa-rerun] [--keep] [CORPUS_DIR]
+# usage (as root): contrib/bench/spam.sh [--quick] [--sa-rerun] [--rev REV] [--keep] [CORPUS_DIR]
 #   CORPUS_DIR  holds train/{spam-1,easy-ham-1,hard-ham-1} and
 #               sa-results-rules-train.tsv (default: ../shared/testsuites/corpus
 #               beside the repository)
 #   --quick     development run, a few minutes: 300 messages of fold 0 are
 #               scored everywhere, one fold, Bayes trained on the other folds'
 #               spam and 400 of their ham
-#   --sa-rerun  score the rules-only column with spamd here rather than read
-#               the reference TSV (adds spamd's rules-only CPU to the speed part)
+#   --sa-rerun  score the rules-only column with spamd -L here rather than read
+#               the reference TSV (it reproduces it: same rules and verdicts);
+#               adds spamd's rules-only CPU to the speed part
 #   --rev REV   build gomilter from the commit REV (git archive) instead of
 #               the working tree, which others may be editing
 #   --keep      keep the work directory (every reply, score list and log)
 # Needs go, perl, spamd, spamc and sa-learn (apt-get install spamd spamc
-# spamassassin). Not run in CI: the full run takes 15-25 minutes on 2 cores.
+# spamassassin). Not run in CI: the full run takes about 10 minutes on 2 idle
+# cores (most of it spamd and sa-learn), 20-25 at a load average of 6-8.
+# Both filters read the same site configuration: a copy of Debian's
+# /etc/spamassassin plus zz-bench.cf (use_bayes, bayes_path per fold,
+# bayes_auto_learn 0, use_auto_whitelist 0); rules from /usr/share/spamassassin.
 #
 # What the figures mean
 #   spam recall       share of spam-1 marked spam (score >= required_score 5.0)
@@ -45,9 +50,13 @@
 #                     parallel; gomilter serve (milter with spam scoring and
 #                     fold 0's Bayes database) during "gomilter bench milter -c 4"
 #                     over the same messages, replayed as Postfix would.
+#                     DKIM, SPF, ARC and DMARC are off, and so are network tests.
 #   peak RSS          VmHWM: gomilter serve; spamd's parent and largest child.
+#   database on disk  fold 0's Bayes files (SA: bayes_toks + bayes_seen).
 #   p50/p99           per message as the client saw it, at 4 clients (queueing
 #                     on 2 cores included) and, for gomilter, also at 1.
+#   spam check CLI    CPU of the one-shot "gomilter spam check" runs above
+#                     (rule loading included), for reference.
 # The machine may be shared: CPU-seconds move a little with other load, wall
 # times and latencies a lot (the load average is printed with the table).
 set -eu -o pipefail
@@ -217,11 +226,16 @@ train_fold() {
 	for class in spam ham; do
 		HOME=$WORK/home sa-learn -L --siteconfigpath="$F/site" -p "$WORK/home/prefs" --dbpath "$F/sa/bayes" \
 			--"$class" -f "$F/$class.lst" >>"$F/learn.log" 2>&1
-		"$GM" spam learn --"$class" -store "$F/gm.db" $(cat "$F/$class.lst") >>"$F/learn.log" 2>&1
+		"$GM" spam learn --"$class" -store "$F/gm.db" ${LEARN_SITE:+-site "$F/site"} $(cat "$F/$class.lst") >>"$F/learn.log" 2>&1
 	done
 	chmod -R a+rwX "$F/sa"
 }
 
+# spam learn tokenizes with the site config's Bayes settings where it can.
+LEARN_SITE=""
+case $("$GM" spam learn -h 2>&1 || true) in
+*-site*) LEARN_SITE=1 ;;
+esac
 log "Bayes: training $(echo $FOLDS | wc -w) fold(s), two at a time"
 TRAIN_PIDS=""
 for k in $FOLDS; do
@@ -345,4 +359,6 @@ MODE="full: all $NSCORED messages, folds $FOLDS"
 	sa_rules_cpu="$SA_RULES_CPU" gm_cpu="$GM_CPU" gm_rss="$GM_RSS" gm_p50_4="$GM_P50_4" gm_p99_4="$GM_P99_4" \
 	gm_n1="$N1" gm_p50_1="$GM_P50_1" gm_p99_1="$GM_P99_1" gm_check_rules="$GM_CHECK_RULES" \
 	gm_check_bayes="$GM_CHECK_BAYES" \
-	loadavg="$LOAD_START -> $(cut -d' ' -f1-3 /proc/loadavg)" cores="$(nproc)" elapsed="$(($(date +%s) - START))"
+	loadavg="$LOAD_START -> $(cut -d' ' -f1-3 /proc/loadavg)" cores="$(nproc)" elapsed="$(($(date +%s) - START))" \
+	dbsize="$(du -k "$WORK/fold$FIRST/sa/bayes_toks" "$WORK/fold$FIRST/sa/bayes_seen" | awk '{ k += $1 } END { print k }') \
+$(du -k "$WORK/fold$FIRST/gm.db" | cut -f1)"
