@@ -34,6 +34,7 @@ type Conf struct {
 	SpamHeaders, HamHeaders []AddHeader
 
 	Welcomelist, Blocklist []addrGlob
+	auth                   *authConf // DKIM welcomelists, dkim_minimum_key_bits (eval_auth.go)
 	TrustedNets            []netRule
 	InternalNets           []netRule
 	MSANets                []netRule
@@ -383,7 +384,7 @@ func (p *confParser) setting(key, val string) bool {
 	case "replace_rules":
 		c.replaceRules = append(c.replaceRules, strings.Fields(val)...)
 	default:
-		return p.dnsSetting(key, val) || p.uriHostSetting(key, val) || p.reportSetting(key, val) || ignoredSettings[key]
+		return p.dnsSetting(key, val) || p.uriHostSetting(key, val) || p.reportSetting(key, val) || p.authSetting(key, val) || ignoredSettings[key]
 	}
 	return true
 }

@@ -90,10 +90,7 @@ var ignoredSettings = map[string]bool{}
 
 func init() {
 	for _, k := range strings.Fields(`lang test reuse require_version
-		ok_locales ok_languages def_whitelist_auth def_welcomelist_auth whitelist_auth
-		welcomelist_auth def_whitelist_from_dkim def_welcomelist_from_dkim
-		whitelist_from_dkim welcomelist_from_dkim def_whitelist_from_spf
-		def_welcomelist_from_spf whitelist_from_rcvd welcomelist_from_rcvd
+		ok_locales ok_languages whitelist_from_rcvd welcomelist_from_rcvd
 		def_whitelist_from_rcvd def_welcomelist_from_rcvd adsp_override
 		bayes_stopword_en bayes_stopword_de bayes_stopword_fr
 		bayes_stopword_es bayes_stopword_it bayes_stopword_nl bayes_stopword_pt

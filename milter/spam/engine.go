@@ -307,17 +307,28 @@ func (e *Engine) RequiredScore() float64 { return e.conf.RequiredScore }
 
 // Check scores one message from the milter pipeline.
 func (e *Engine) Check(ctx context.Context, env *mailmsg.Envelope, msg *mailmsg.Message) *Result {
+	return e.CheckAuth(ctx, env, msg, nil)
+}
+
+// CheckAuth is Check with the DKIM, SPF and ARC results the caller
+// already has (nil: none), which the DKIM and SPF rules then use instead
+// of verifying again.
+func (e *Engine) CheckAuth(ctx context.Context, env *mailmsg.Envelope, msg *mailmsg.Message, auth *Auth) *Result {
 	raw := messageBytes(msg)
 	if h := mtaReceived(env, e.opts.Hostname, time.Now()); h != nil {
 		raw = append(h, raw...)
 	}
-	return e.CheckBytes(ctx, env, raw)
+	return e.check(ctx, env, raw, auth)
 }
 
 // CheckBytes scores a raw message (CRLF or LF line endings). A panic
 // while checking is recovered: the result then carries Err and no score,
 // so the caller can accept the message rather than lose it.
-func (e *Engine) CheckBytes(ctx context.Context, env *mailmsg.Envelope, raw []byte) (res *Result) {
+func (e *Engine) CheckBytes(ctx context.Context, env *mailmsg.Envelope, raw []byte) *Result {
+	return e.check(ctx, env, raw, nil)
+}
+
+func (e *Engine) check(ctx context.Context, env *mailmsg.Envelope, raw []byte, auth *Auth) (res *Result) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
@@ -327,6 +338,7 @@ func (e *Engine) CheckBytes(ctx context.Context, env *mailmsg.Envelope, raw []by
 	}()
 	m := newMsgState(e, env, raw)
 	m.ctx = ctx
+	m.auth = &authState{in: auth}
 	m.deadline = start.Add(e.opts.TimeLimit)
 	m.set = e.sets[0]
 	if rs := e.sets[2]; rs != nil && e.bayes.ready(ctx) {

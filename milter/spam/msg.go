@@ -51,6 +51,7 @@ type msgState struct {
 	htexts     map[string]*text
 	joined     map[RuleKind]*text
 	lower      map[RuleKind]string
+	auth       *authState // DKIM/SPF/ARC facts (eval_auth.go)
 }
 
 // normalizeNL turns CRLF into LF, as SA's message reader does.
