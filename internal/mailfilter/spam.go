@@ -39,7 +39,7 @@ func (s *Spam) Check(ctx context.Context, tx *Tx) error {
 	if !s.CheckAuthenticated && !inbound(tx, s.Internal) {
 		return nil
 	}
-	res := s.Engine.Check(ctx, &tx.Env, tx.Msg)
+	res := s.Engine.CheckAuth(ctx, &tx.Env, tx.Msg, spamAuth(tx))
 	if res.Err != nil {
 		return fmt.Errorf("spam check: %w", res.Err) // logged; the mail passes unscored
 	}
