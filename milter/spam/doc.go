@@ -30,8 +30,16 @@
 // MIMEEval, HTMLEval, BodyEval, WLBLEval, ImageInfo, VBounce,
 // HTTPSMismatch and Bayes plugins as far as the stock rules use them with
 // a score; Engine.NotImpl lists the ones still missing (with network tests
-// on: the DKIM and SPF checks, as the engine is given no DKIM or SPF
-// results).
+// on: HashBL's body check, Pyzor and Razor2).
+//
+// The DKIM and SPF plugins' evals (DKIM_VALID_AU, SPF_PASS, the
+// welcomelist_from_dkim/_spf welcomelists...) answer from the results a
+// caller hands to Engine.CheckAuth (spam.Auth: the milter's own DKIM, SPF
+// and ARC verdicts), as SpamAssassin does with caller-supplied signatures.
+// What was not supplied is verified here when network tests are on (DKIM
+// through milter/dkim, SPF through internal/spf against the first
+// external relay, ARC through milter/arc); like SpamAssassin's, those
+// rules are network rules and do not run otherwise.
 //
 // Options.Resolver turns the network tests on (score sets 1 and 3): the DNS
 // blocklists of the DNSEval plugin (check_rbl* on the untrusted relays and
