@@ -208,50 +208,63 @@ func (g *dfaGate) mayMatch(s string) bool {
 	// cache; past this many new states the exact engine decides.
 	budget := len(g.states) + dfaMaxNewStates + len(s)/16
 	nclass := int32(g.nclass)
+	class := &g.class
+	trans := g.trans
 	for i := 0; i < len(s); {
 		// Latin-1 strings hold ASCII bytes and two-byte sequences for
 		// U+0080..U+00FF; anything else takes the slow path.
 		r := rune(s[i])
-		switch {
-		case r < utf8.RuneSelf:
+		if r < utf8.RuneSelf {
 			i++
-		case (r == 0xc2 || r == 0xc3) && i+1 < len(s) && s[i+1]&0xc0 == 0x80:
+			// The hot path: a known transition into a non-matching state.
+			if v := trans[cur*nclass+int32(class[r])]; v > 0 {
+				cur = v - 1
+				continue
+			}
+		} else if (r == 0xc2 || r == 0xc3) && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
 			r = (r&0x1f)<<6 | rune(s[i+1]&0x3f)
 			i += 2
-		default:
+		} else {
 			var n int
 			r, n = utf8.DecodeRuneInString(s[i:])
 			i += n
 		}
-		var nx int32
-		if r < 256 {
-			idx := cur*nclass + int32(g.class[r])
-			if v := g.trans[idx]; v != 0 {
-				nx = v - 1
-			} else {
-				if len(g.states) > budget {
+		if r >= 256 {
+			// Outside Latin-1: rare, uncached.
+			if cur = g.step(g.states[cur].pcs, r); g.states[cur].match {
+				return true
+			}
+			trans = g.trans // step may have grown the table
+			continue
+		}
+		idx := cur*nclass + int32(class[r])
+		v := trans[idx]
+		if v == 0 {
+			if len(g.states) > budget {
+				return true
+			}
+			pcs := g.states[cur].pcs
+			if g.cells > dfaMaxCells {
+				if resets++; resets > dfaMaxResets {
 					return true
 				}
-				pcs := g.states[cur].pcs
-				if g.cells > dfaMaxCells {
-					if resets++; resets > dfaMaxResets {
-						return true
-					}
-					g.reset()
-					budget = dfaMaxNewStates + (len(s)-i)/16
-					cur = g.stateFor(pcs) // the current state survives
-					idx = cur*nclass + int32(g.class[r])
-				}
-				nx = g.step(pcs, r)
-				g.trans[idx] = nx + 1
+				g.reset()
+				budget = dfaMaxNewStates + (len(s)-i)/16
+				cur = g.stateFor(pcs) // the current state survives
+				idx = cur*nclass + int32(class[r])
 			}
-		} else {
-			nx = g.step(g.states[cur].pcs, r) // outside Latin-1: rare, uncached
+			nx := g.step(pcs, r)
+			v = nx + 1
+			if g.states[nx].match {
+				v = -1 // entering a match state ends every scan at once
+			}
+			g.trans[idx] = v
+			trans = g.trans // step may have grown the table
 		}
-		cur = nx
-		if g.states[cur].match {
+		if v < 0 {
 			return true
 		}
+		cur = v - 1
 	}
 	return false
 }

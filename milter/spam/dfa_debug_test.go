@@ -78,3 +78,66 @@ func TestDebugGateMiss(t *testing.T) {
 		}
 	}
 }
+
+func TestDebugGateStats(t *testing.T) {
+	if os.Getenv("SPAM_DEBUG_GATESTATS") == "" {
+		t.Skip("set SPAM_DEBUG_GATESTATS=1")
+	}
+	e := systemEngine(t)
+	files, _ := filepath.Glob(corpusDir(t) + "/train/*/*.eml")
+	type tally struct{ rules, scans, yes, litFail, bytes int }
+	st := map[string]*tally{}
+	for i, f := range files {
+		if i%10 != 0 {
+			continue
+		}
+		raw, _ := os.ReadFile(f)
+		m := newMsgState(e, nil, raw)
+		m.set = e.sets[0]
+		for _, r := range m.set.active {
+			switch r.Kind {
+			case KindBody, KindRawbody, KindFull, KindURI:
+			default:
+				continue
+			}
+			if r.re == nil || r.Eval != nil {
+				continue
+			}
+			g := r.re.Gate()
+			if g == nil {
+				continue
+			}
+			lits := r.re.Prefilter()
+			cat := "nolits"
+			switch {
+			case lits != nil && len(lits) <= 4:
+				cat = "few"
+			case lits != nil:
+				cat = "many"
+			}
+			x := st[cat]
+			if x == nil {
+				x = &tally{}
+				st[cat] = x
+			}
+			x.rules++
+			_, lower := m.linesFor(r.Kind)
+			if lits != nil && !containsAny(lower, lits) {
+				x.litFail++
+				if cat == "few" {
+					continue
+				}
+			}
+			s := m.joinedText(r.Kind).s
+			x.scans++
+			x.bytes += len(s)
+			if g.mayMatch(s) {
+				x.yes++
+			}
+		}
+	}
+	for k, v := range st {
+		fmt.Printf("%-7s %+v\n", k, *v)
+	}
+	fmt.Println("steps", dfaSteps, "bytes", dfaBytes)
+}
