@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/mail"
 	"slices"
 	"testing"
 	"time"
@@ -194,6 +195,35 @@ func testLearnSemantics(t *testing.T, st Store) {
 
 func TestMemoryStore(t *testing.T) { testLearnSemantics(t, NewMemoryStore()) }
 
+func TestMessageTime(t *testing.T) {
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	msg := func(hdr ...string) *mailmsg.Message {
+		m := &mailmsg.Message{}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			m.Header = append(m.Header, mailmsg.Field{Name: hdr[i], Value: hdr[i+1]})
+		}
+		return m
+	}
+	at := func(s string) uint32 { tm, _ := mail.ParseDate(s); return uint32(tm.Unix()) }
+	for _, tc := range []struct {
+		name string
+		m    *mailmsg.Message
+		want uint32
+	}{
+		{"topmost Received", msg("Received", " from a by b;\r\n\tThu, 22 Aug 2002 10:00:00 +0100 (BST)",
+			"Received", " from c by d; Wed, 21 Aug 2002 09:00:00 +0000", "Date", " Tue, 20 Aug 2002 08:00:00 +0000"),
+			at("Thu, 22 Aug 2002 10:00:00 +0100")},
+		{"Date when no Received", msg("Date", " Tue, 20 Aug 2002 08:00:00 +0000"), at("Tue, 20 Aug 2002 08:00:00 +0000")},
+		{"Received without a date", msg("Received", " from a by b", "Date", " Tue, 20 Aug 2002 08:00:00 +0000"), at("Tue, 20 Aug 2002 08:00:00 +0000")},
+		{"future date", msg("Date", " Tue, 20 Aug 2030 08:00:00 +0000"), uint32(now.Unix())},
+		{"garbage", msg("Date", " yesterday"), uint32(now.Unix())},
+	} {
+		if got := messageTime(tc.m, now); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestMinimumLearned(t *testing.T) {
 	ctx := context.Background()
 	c, _ := New(Options{Store: NewMemoryStore()})
@@ -231,27 +261,29 @@ func TestAutoLearnDecision(t *testing.T) {
 	}
 }
 
-// testExpire checks that expiry keeps the most recently learned tokens and
+// testExpire checks that expiry keeps the tokens of the most recent
+// messages, by the messages' own times and not the learning order, and
 // bounds the size, on any Expirer.
 func testExpire(t *testing.T, st interface {
 	Store
 	Expirer
 }) {
 	ctx := context.Background()
-	old := []Hash{HashToken("old1"), HashToken("old2"), HashToken("old3")}
-	if _, err := st.Learn(ctx, "", "m-old", old, true); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := st.Expire(ctx, "", 10); n != 0 {
-		t.Fatalf("Expire under the limit removed %d", n)
-	}
-	time.Sleep(1100 * time.Millisecond) // learned times have 1 s resolution
 	var fresh []Hash
 	for i := 0; i < 9; i++ {
 		fresh = append(fresh, HashToken(fmt.Sprint("new", i)))
 	}
-	if _, err := st.Learn(ctx, "", "m-new", fresh, false); err != nil {
+	// The newer message is learned first, as when a spam folder is
+	// learned before an older ham folder.
+	if _, err := st.Learn(ctx, "", "m-new", fresh, false, 2_000_000_000); err != nil {
 		t.Fatal(err)
+	}
+	old := []Hash{HashToken("old1"), HashToken("old2"), HashToken("old3")}
+	if _, err := st.Learn(ctx, "", "m-old", old, true, 1_000_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.Expire(ctx, "", 20); n != 0 {
+		t.Fatalf("Expire under the limit removed %d", n)
 	}
 	// 12 tokens, limit 10: keep 7, the newest.
 	n, err := st.Expire(ctx, "", 10)

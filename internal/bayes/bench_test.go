@@ -55,7 +55,7 @@ func BenchmarkScoreBolt(b *testing.B) {
 	ctx := context.Background()
 	for i, m := range msgs {
 		if i%5 != 0 {
-			st.Learn(ctx, "", m.id, m.toks, m.spam)
+			st.Learn(ctx, "", m.id, m.toks, m.spam, 0)
 		}
 	}
 	c, _ := New(Options{Store: st})

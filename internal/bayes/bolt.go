@@ -90,7 +90,7 @@ func (b *BoltStore) Tokens(ctx context.Context, user string, toks []Hash) ([]Cou
 }
 
 // Learn implements Store.
-func (b *BoltStore) Learn(ctx context.Context, user, msgID string, toks []Hash, spam bool) (learned bool, err error) {
+func (b *BoltStore) Learn(ctx context.Context, user, msgID string, toks []Hash, spam bool, atime uint32) (learned bool, err error) {
 	err = b.db.Update(func(tx *bolt.Tx) error {
 		ub, err := ensureUser(tx, user)
 		if err != nil {
@@ -106,7 +106,7 @@ func (b *BoltStore) Learn(ctx context.Context, user, msgID string, toks []Hash, 
 				return err
 			}
 		}
-		if err := boltApply(ub, toks, spam, +1, nowUnix()); err != nil {
+		if err := boltApply(ub, toks, spam, +1, orNow(atime)); err != nil {
 			return err
 		}
 		learned = true

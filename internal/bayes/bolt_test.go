@@ -13,7 +13,7 @@ func TestBoltStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	testLearnSemantics(t, st)
-	if _, err := st.Learn(context.Background(), "bob", "m1", []Hash{HashToken("persist")}, true); err != nil {
+	if _, err := st.Learn(context.Background(), "bob", "m1", []Hash{HashToken("persist")}, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {

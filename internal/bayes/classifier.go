@@ -157,7 +157,7 @@ func (c *Classifier) Learn(ctx context.Context, msg *mailmsg.Message, spam bool,
 		return false, nil
 	}
 	toks := hashes(c.tokenize(msg))
-	learned, err = c.store.Learn(ctx, user, MessageID(msg), toks, spam)
+	learned, err = c.store.Learn(ctx, user, MessageID(msg), toks, spam, messageTime(msg, time.Now()))
 	if err != nil {
 		return false, fmt.Errorf("bayes: learn: %w", err)
 	}

@@ -162,7 +162,7 @@ func crossValidate(t testing.TB, msgs []cvMsg, v cvVariant) cvResult {
 		}
 		for i, m := range msgs {
 			if m.fold != fold {
-				if _, err := opts.Store.Learn(ctx, "", ids[i], learnToks[i], m.spam); err != nil {
+				if _, err := opts.Store.Learn(ctx, "", ids[i], learnToks[i], m.spam, 0); err != nil {
 					return err
 				}
 			}

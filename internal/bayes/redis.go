@@ -95,9 +95,9 @@ func (r *RedisStore) Expire(ctx context.Context, user string, maxTokens int) (in
 	return expireScript.Run(ctx, r.c, []string{k[1], k[2], k[4]}, maxTokens, maxTokens*3/4).Int()
 }
 
-func (r *RedisStore) run(ctx context.Context, user, msgID, class string, toks []Hash) (bool, error) {
+func (r *RedisStore) run(ctx context.Context, user, msgID, class string, toks []Hash, atime uint32) (bool, error) {
 	args := make([]any, 0, len(toks)+3)
-	args = append(args, msgID, class, nowUnix())
+	args = append(args, msgID, class, atime)
 	for _, t := range toks {
 		args = append(args, string(t[:]))
 	}
@@ -106,13 +106,13 @@ func (r *RedisStore) run(ctx context.Context, user, msgID, class string, toks []
 }
 
 // Learn implements Store.
-func (r *RedisStore) Learn(ctx context.Context, user, msgID string, toks []Hash, spam bool) (bool, error) {
-	return r.run(ctx, user, msgID, string(classOf(spam)), toks)
+func (r *RedisStore) Learn(ctx context.Context, user, msgID string, toks []Hash, spam bool, atime uint32) (bool, error) {
+	return r.run(ctx, user, msgID, string(classOf(spam)), toks, orNow(atime))
 }
 
 // Forget implements Store.
 func (r *RedisStore) Forget(ctx context.Context, user, msgID string, toks []Hash) (bool, error) {
-	return r.run(ctx, user, msgID, "", toks)
+	return r.run(ctx, user, msgID, "", toks, nowUnix())
 }
 
 // Totals implements Store.

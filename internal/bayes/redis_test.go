@@ -35,7 +35,7 @@ func TestRedisStore(t *testing.T) {
 	testExpire(t, st)
 	// Forgetting removes tokens from the time index too.
 	n, _ := client.ZCard(ctx, st.keys("")[4]).Result()
-	if _, err := st.Learn(ctx, "", "extra", []Hash{HashToken("only-here")}, true); err != nil {
+	if _, err := st.Learn(ctx, "", "extra", []Hash{HashToken("only-here")}, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Forget(ctx, "", "extra", []Hash{HashToken("only-here")}); err != nil {

@@ -19,7 +19,9 @@ type Store interface {
 	// Learn counts toks as one spam (or ham) message identified by msgID.
 	// When msgID was already learned as the same class it does nothing and
 	// returns false; when it was learned as the other class its counts move.
-	Learn(ctx context.Context, user, msgID string, toks []Hash, spam bool) (bool, error)
+	// atime stamps the tokens for expiry: the message's own time (see
+	// messageTime), 0 for now.
+	Learn(ctx context.Context, user, msgID string, toks []Hash, spam bool, atime uint32) (bool, error)
 	// Forget removes a learned message; false when msgID was not learned.
 	Forget(ctx context.Context, user, msgID string, toks []Hash) (bool, error)
 	// Close releases the store.
@@ -62,6 +64,14 @@ func expiryVictims(all []tokAge, maxTokens int) []Hash {
 }
 
 func nowUnix() uint32 { return uint32(time.Now().Unix()) }
+
+// orNow is atime, or the current time for 0.
+func orNow(atime uint32) uint32 {
+	if atime == 0 {
+		return nowUnix()
+	}
+	return atime
+}
 
 // seen class markers stored per message id.
 const (
@@ -122,7 +132,7 @@ func (m *MemoryStore) Tokens(_ context.Context, user string, toks []Hash) ([]Cou
 }
 
 // Learn implements Store.
-func (m *MemoryStore) Learn(_ context.Context, user, msgID string, toks []Hash, spam bool) (bool, error) {
+func (m *MemoryStore) Learn(_ context.Context, user, msgID string, toks []Hash, spam bool, atime uint32) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u := m.user(user)
@@ -135,7 +145,7 @@ func (m *MemoryStore) Learn(_ context.Context, user, msgID string, toks []Hash, 
 		u.apply(toks, old == classSpam, -1)
 	}
 	u.apply(toks, spam, +1)
-	now := nowUnix()
+	now := orNow(atime)
 	for _, t := range toks {
 		u.atime[t] = now
 	}
