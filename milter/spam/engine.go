@@ -182,7 +182,20 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 		}
 		e.bayes = b
 	}
+	go warmGates(usable)
 	return e, c.Warnings, nil
+}
+
+// warmGates builds the rules' DFA gates (about 0.4 s for Debian's rules)
+// in the background right after loading, so that the first messages do not
+// each wait for the gates they need; a message that needs one still being
+// built waits only for that one.
+func warmGates(rules []*Rule) {
+	for _, r := range rules {
+		if r.re != nil {
+			r.re.Gate()
+		}
+	}
 }
 
 // withBayes returns a copy of e that shares the compiled rules but uses
