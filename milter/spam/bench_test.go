@@ -101,6 +101,10 @@ func BenchmarkCheckCorpus(b *testing.B) {
 		}
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i].wall < lat[j].wall })
+	var mem runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&mem)
+	b.ReportMetric(float64(mem.HeapInuse>>20), "heap-MiB") // rules, gates and their caches, warm
 	b.ReportMetric(ms(lat[len(lat)/2].wall), "p50-ms")
 	b.ReportMetric(ms(lat[len(lat)*99/100].wall), "p99-ms")
 }

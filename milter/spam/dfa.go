@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"regexp/syntax"
+	"slices"
 	"sync"
 	"unicode/utf8"
 )
@@ -34,12 +35,15 @@ type dfaGate struct {
 	mu       sync.Mutex
 	// States are numbered; trans[state*nclass+class] is the next state
 	// + 1, 0 while not computed.
-	states  []dfaState
-	trans   []int32
-	index   map[string]int32
-	cells   int // transition cells allocated, for the memory bound
-	resets  int
-	scratch closure
+	states []dfaState
+	trans  []int32
+	// index finds a state by a hash of its instruction list; states whose
+	// hash collides with an earlier one's live in overflow (rare).
+	index    map[uint64]int32
+	overflow map[string]int32
+	cells    int // transition cells allocated, for the memory bound
+	resets   int
+	scratch  closure
 }
 
 type dfaState struct {
@@ -50,7 +54,7 @@ type dfaState struct {
 // dfaMaxCells bounds one gate's cache (about 4 bytes a cell, plus the
 // instruction lists): past it the cache is dropped and rebuilt from the
 // text's current position, as RE2's DFA does.
-const dfaMaxCells = 1 << 20
+const dfaMaxCells = 1 << 18
 
 // dfaMaxResets per scan: beyond it the text defeats caching and the gate
 // answers "maybe" so that the exact engine decides.
@@ -84,7 +88,7 @@ func newDFAGate(goSrc string) *dfaGate {
 	if err != nil {
 		return nil
 	}
-	g := &dfaGate{prog: prog, index: map[string]int32{}, anchored: lineAnchored(re.Simplify())}
+	g := &dfaGate{prog: prog, index: map[uint64]int32{}, anchored: lineAnchored(re.Simplify())}
 	g.classes()
 	g.scratch = newClosure(len(prog.Inst))
 	g.start = g.scratch.of(prog, []uint32{uint32(prog.Start)})
@@ -270,7 +274,7 @@ func (g *dfaGate) mayMatch(s string) bool {
 }
 
 func (g *dfaGate) reset() {
-	g.states, g.trans, g.index, g.cells = g.states[:0], g.trans[:0], map[string]int32{}, 0
+	g.states, g.trans, g.index, g.overflow, g.cells = g.states[:0], g.trans[:0], map[uint64]int32{}, nil, 0
 	g.resets++
 	g.stateFor(g.start)
 }
@@ -292,12 +296,24 @@ func (g *dfaGate) step(pcs []uint32, r rune) int32 {
 
 // stateFor interns the state of a closed instruction list.
 func (g *dfaGate) stateFor(pcs []uint32) int32 {
-	key := make([]byte, 4*len(pcs))
-	for i, pc := range pcs {
-		binary.LittleEndian.PutUint32(key[4*i:], pc)
+	h := uint64(14695981039346656037) // FNV-1a over the instruction numbers
+	for _, pc := range pcs {
+		h = (h ^ uint64(pc)) * 1099511628211
 	}
-	if i, ok := g.index[string(key)]; ok {
+	i, ok := g.index[h]
+	if ok && slices.Equal(g.states[i].pcs, pcs) {
 		return i
+	}
+	var key string
+	if ok { // a collision: the overflow map, keyed by the list itself
+		b := make([]byte, 4*len(pcs))
+		for j, pc := range pcs {
+			binary.LittleEndian.PutUint32(b[4*j:], pc)
+		}
+		key = string(b)
+		if i, ok := g.overflow[key]; ok {
+			return i
+		}
 	}
 	st := dfaState{pcs: pcs}
 	for _, pc := range pcs {
@@ -305,10 +321,17 @@ func (g *dfaGate) stateFor(pcs []uint32) int32 {
 			st.match = true
 		}
 	}
-	i := int32(len(g.states))
+	i = int32(len(g.states))
 	g.states = append(g.states, st)
 	g.trans = append(g.trans, make([]int32, g.nclass)...)
-	g.index[string(key)] = i
+	if ok {
+		if g.overflow == nil {
+			g.overflow = map[string]int32{}
+		}
+		g.overflow[key] = i
+	} else {
+		g.index[h] = i
+	}
 	g.cells += g.nclass + len(pcs)
 	return i
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -139,5 +140,32 @@ func TestDebugGateStats(t *testing.T) {
 	for k, v := range st {
 		fmt.Printf("%-7s %+v\n", k, *v)
 	}
-	fmt.Println("steps", dfaSteps, "bytes", dfaBytes)
+}
+
+// TestDebugGateMem scores the corpus and prints the DFA caches' sizes and
+// the heap (SPAM_DEBUG_GATEMEM=1).
+func TestDebugGateMem(t *testing.T) {
+	if os.Getenv("SPAM_DEBUG_GATEMEM") == "" {
+		t.Skip("set SPAM_DEBUG_GATEMEM=1")
+	}
+	e := systemEngine(t)
+	files, _ := filepath.Glob(corpusDir(t) + "/train/*/*.eml")
+	for _, f := range files {
+		raw, _ := os.ReadFile(f)
+		e.CheckBytes(context.Background(), nil, raw)
+	}
+	total, states := 0, 0
+	for _, r := range e.usable {
+		if r.re == nil {
+			continue
+		}
+		if g := r.re.Gate(); g != nil {
+			total += g.cells
+			states += len(g.states)
+		}
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	fmt.Println("total cells", total, "states", states, "heap MiB", ms.HeapInuse>>20)
 }
