@@ -80,6 +80,36 @@ func newGlobIndex(list []addrGlob) *globIndex {
 	return x
 }
 
+// newDomainGlobIndex indexes freemail_domains, whose wildcards stay
+// within one label as in SpamAssassin's FreeMail plugin: "freemail.*.*"
+// matches freemail.example.net but not freemail.nx.example.net.
+func newDomainGlobIndex(list []addrGlob) *globIndex {
+	x := newGlobIndex(nil)
+	for _, g := range list {
+		if !strings.ContainsAny(g.src, "*?") {
+			x.exact[g.src] = true
+			continue
+		}
+		var b strings.Builder
+		b.WriteString("^")
+		for _, c := range g.src {
+			switch c {
+			case '*':
+				b.WriteString("[^.]*")
+			case '?':
+				b.WriteString(".")
+			default:
+				b.WriteString(regexp.QuoteMeta(string(c)))
+			}
+		}
+		b.WriteString("$")
+		if re, err := regexp.Compile(b.String()); err == nil {
+			x.wild = append(x.wild, addrGlob{src: g.src, re: re})
+		}
+	}
+	return x
+}
+
 // match is matchGlobs over the indexed list; a nil index matches nothing.
 func (x *globIndex) match(addr string) bool {
 	if x == nil {

@@ -132,7 +132,7 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 	}
 	e := &Engine{conf: c, opts: opts, metrics: met, sets: map[int]*ruleSet{}}
 	c.applyReplaceTags()
-	c.freemailIdx, c.freemailWLIdx = newGlobIndex(c.freemail), newGlobIndex(c.freemailWL)
+	c.freemailIdx, c.freemailWLIdx = newDomainGlobIndex(c.freemail), newGlobIndex(c.freemailWL)
 	net := netBit(c, opts) // score sets 1 and 3 with network tests
 	notImpl := map[string]bool{}
 	var usable []*Rule

@@ -63,3 +63,18 @@ func TestCheckSeesConnectingClient(t *testing.T) {
 		t.Errorf("the connecting client without rDNS was not seen: %v", res.Rules)
 	}
 }
+
+// freemail_domains wildcards stay inside one label, as in SA's FreeMail.
+func TestFreemailDomainWildcards(t *testing.T) {
+	var list []addrGlob
+	list = appendGlobs(list, "freemail.*.* hotmail.* gmx.de")
+	x := newDomainGlobIndex(list)
+	for dom, want := range map[string]bool{
+		"freemail.example.net": true, "freemail.nx.cninfo.net": false,
+		"hotmail.com": true, "hotmail.co.uk": false, "GMX.de": true, "gmx.net": false,
+	} {
+		if got := x.match(dom); got != want {
+			t.Errorf("%s: %v, want %v", dom, got, want)
+		}
+	}
+}
