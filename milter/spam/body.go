@@ -29,7 +29,7 @@ func (m *msgState) render() {
 			if len(dec) == 0 {
 				continue
 			}
-			h := renderHTML(dec)
+			h := renderHTML(normalizeCharset(dec, p.charset))
 			m.htmls = append(m.htmls, h)
 			m.textParts = append(m.textParts, p)
 			p.html = h
@@ -37,7 +37,7 @@ func (m *msgState) render() {
 			text.WriteString(truncScan(p.rendered, m.e.conf.BodyScanSize, "\n "))
 		case "text/plain":
 			m.textParts = append(m.textParts, p)
-			p.rendered = string(p.decode())
+			p.rendered = string(normalizeCharset(p.decode(), p.charset))
 			text.WriteString(truncScan(p.rendered, m.e.conf.BodyScanSize, "\n "))
 		}
 	}

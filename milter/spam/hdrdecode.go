@@ -13,8 +13,8 @@ var noDecodeHeaders = regexp.MustCompile(`(?i)^(?:Received|(?:Resent-)?(?:Messag
 var encodedWord = regexp.MustCompile(`=\?([A-Za-z0-9*_-]+)\?([bqBQ])\?([^?]*)\?=`)
 var ewGap = regexp.MustCompile(`(=\?[A-Za-z0-9*_-]+\?[bqBQ]\?[^?]*\?=)\s+(=\?[A-Za-z0-9*_-]+\?[bqBQ]\?[^?]*\?=)`)
 
-// decodeHeaderValue unfolds, trims and decodes encoded words. Decoded
-// bytes keep their charset (SA with normalize_charset off).
+// decodeHeaderValue unfolds, trims and decodes encoded words into UTF-8
+// by their declared charset, as SA's _decode_header does.
 func decodeHeaderValue(name, raw string) string {
 	v := strings.ReplaceAll(raw, "\r", "")
 	v = foldRe.ReplaceAllString(v, " ")
@@ -33,7 +33,7 @@ func decodeHeaderValue(name, raw string) string {
 	}
 	return encodedWord.ReplaceAllStringFunc(v, func(w string) string {
 		m := encodedWord.FindStringSubmatch(w)
-		return decodeWord(m[2], m[3])
+		return string(transcodeWord([]byte(decodeWord(m[2], m[3])), m[1]))
 	})
 }
 
