@@ -8,7 +8,7 @@ func TestNormalizeCharset(t *testing.T) {
 	}{
 		{"plain ascii", "us-ascii", "plain ascii"},
 		{"plain ascii", "", "plain ascii"},
-		{"caf\xe9", "iso-8859-1", "caf\u00e9"},      // Windows-1252 decoding, UTF-8 out
+		{"caf\xe9", "iso-8859-1", "caf\u00e9"},       // Windows-1252 decoding, UTF-8 out
 		{"\x93quoted\x94", "", "\u201cquoted\u201d"}, // undeclared 8-bit: Windows-1252
 		{"caf\u00e9", "iso-8859-1", "caf\u00e9"},     // valid UTF-8 wins over the declaration
 		{"\x1b$B$3$s$K$A$O\x1b(B", "ISO-2022-JP", "\u3053\u3093\u306b\u3061\u306f"},
