@@ -14,9 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
-	"sync"
 	"testing"
 
 	"github.com/gomilter/gomilter/internal/bayes"
@@ -152,7 +150,7 @@ func crossValidate(t testing.TB, msgs []cvMsg, v cvVariant) cvResult {
 	}
 	probs := make([]float64, len(msgs))
 	oks := make([]bool, len(msgs))
-	err := parallel(cvFolds, func(fold int) error {
+	err := bayes.Parallel(cvFolds, func(fold int) error {
 		ctx := context.Background()
 		opts := v.score
 		opts.Store, opts.Registerer = bayes.NewMemoryStore(), nil
@@ -206,7 +204,7 @@ func tokenizeAll(t testing.TB, msgs []cvMsg, opts bayes.Options) [][]bayes.Hash 
 		t.Fatal(err)
 	}
 	out := make([][]bayes.Hash, len(msgs))
-	err = parallel(len(msgs), func(i int) error {
+	err = bayes.Parallel(len(msgs), func(i int) error {
 		out[i] = c.TokenHashes(msgs[i].msg)
 		return nil
 	})
@@ -214,36 +212,6 @@ func tokenizeAll(t testing.TB, msgs []cvMsg, opts bayes.Options) [][]bayes.Hash 
 		t.Fatal(err)
 	}
 	return out
-}
-
-// parallel runs f(0..n-1) on GOMAXPROCS goroutines and returns the first
-// error.
-func parallel(n int, f func(i int) error) error {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := f(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return first
 }
 
 // TestCrossValidation measures accuracy by 5-fold cross-validation on the

@@ -23,3 +23,7 @@ func (c *Classifier) ScoreHashes(ctx context.Context, user string, toks []Hash) 
 	}
 	return c.scoreTokens(ctx, user, toks, nspam, nham)
 }
+
+// Parallel lets the cross-validation (package bayes_test) share the
+// corpus loader's worker pool.
+var Parallel = parallel
