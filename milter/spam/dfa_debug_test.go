@@ -61,15 +61,7 @@ func TestDebugGateMiss(t *testing.T) {
 	m := newMsgState(e, nil, raw)
 	m.set = e.sets[0]
 	for _, r := range m.set.active {
-		switch r.Kind {
-		case KindBody, KindRawbody, KindFull, KindURI:
-		default:
-			continue
-		}
-		if r.re == nil || r.Eval != nil {
-			continue
-		}
-		g := r.re.Gate()
+		g := textGate(r)
 		if g == nil {
 			continue
 		}
@@ -96,15 +88,7 @@ func TestDebugGateStats(t *testing.T) {
 		m := newMsgState(e, nil, raw)
 		m.set = e.sets[0]
 		for _, r := range m.set.active {
-			switch r.Kind {
-			case KindBody, KindRawbody, KindFull, KindURI:
-			default:
-				continue
-			}
-			if r.re == nil || r.Eval != nil {
-				continue
-			}
-			g := r.re.Gate()
+			g := textGate(r)
 			if g == nil {
 				continue
 			}
@@ -168,4 +152,18 @@ func TestDebugGateMem(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	fmt.Println("total cells", total, "states", states, "heap MiB", ms.HeapInuse>>20)
+}
+
+// textGate is the DFA gate of a regex rule on body, rawbody, full or uri
+// text, or nil.
+func textGate(r *Rule) *dfaGate {
+	switch r.Kind {
+	case KindBody, KindRawbody, KindFull, KindURI:
+	default:
+		return nil
+	}
+	if r.re == nil || r.Eval != nil {
+		return nil
+	}
+	return r.re.Gate()
 }
