@@ -51,6 +51,7 @@ type Rule struct {
 	hasScore bool
 
 	re   Matcher
+	line lineMember // place in its kind's lineSet
 	meta expr
 	deps []string
 }

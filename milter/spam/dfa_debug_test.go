@@ -20,7 +20,7 @@ func TestDebugGate(t *testing.T) {
 	e := systemEngine(t)
 	r := e.conf.Rules[name]
 	g := r.re.Gate()
-	fmt.Printf("insts %d classes %d start %d\n", len(g.prog.Inst), g.nclass, len(g.start))
+	fmt.Printf("insts %d classes %d start %d\n", len(g.prog.Inst), g.nclass, len(g.line))
 	files, _ := filepath.Glob(corpusDir(t) + "/train/*/*.eml")
 	var yes, no int
 	var d time.Duration

@@ -59,6 +59,9 @@ type Engine struct {
 	bayes   *bayesDB
 	usable  []*Rule    // compiled rules with implemented evals
 	dns     *dnsEngine // nil: network tests off
+	// lineSets scan each message once per kind for the lines each rule
+	// could match (see lineSet).
+	lineSets map[RuleKind]*lineSet
 }
 
 // ruleSet is what runs for one SA score set.
@@ -182,7 +185,8 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 		}
 		e.bayes = b
 	}
-	go warmGates(usable)
+	e.lineSets = newLineSets(usable)
+	go warmGates(usable, e.lineSets)
 	return e, c.Warnings, nil
 }
 
@@ -190,7 +194,10 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 // in the background right after loading, so that the first messages do not
 // each wait for the gates they need; a message that needs one still being
 // built waits only for that one.
-func warmGates(rules []*Rule) {
+func warmGates(rules []*Rule, sets map[RuleKind]*lineSet) {
+	for _, s := range sets {
+		s.get()
+	}
 	for _, r := range rules {
 		if r.re != nil {
 			r.re.Gate()

@@ -29,6 +29,8 @@ type Matcher interface {
 	Prefilter() []string
 	// Gate returns the pattern's DFA gate (built on first use), or nil.
 	Gate() *dfaGate
+	// gateSrc is the Go pattern the gate is built from ("" for none).
+	gateSrc() string
 }
 
 // lazyGate builds a dfaGate from a Go pattern on first use, so that rules
@@ -617,3 +619,5 @@ func latin1s(s string) string {
 	}
 	return s
 }
+
+func (l *lazyGate) gateSrc() string { return l.goSrc }

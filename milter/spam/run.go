@@ -152,6 +152,9 @@ func (m *msgState) runRule(r *Rule) float64 {
 		}
 		return b2f(hit != r.Header.Neg)
 	case KindBody, KindRawbody, KindFull, KindURI:
+		if h := m.lineHitsFor(r); h != nil && h.ok {
+			return m.runLineMember(r, h)
+		}
 		lines, lower := m.linesFor(r.Kind)
 		g := r.re.Gate()
 		// A few literals are found faster by strings.Contains than by the
@@ -183,6 +186,32 @@ func (m *msgState) runRule(r *Rule) float64 {
 		return m.mimeheader(r)
 	}
 	return 0
+}
+
+// runLineMember runs a rule of its kind's lineSet on the lines the set's
+// scan left it.
+func (m *msgState) runLineMember(r *Rule, h *lineHits) float64 {
+	lines, _ := m.linesFor(r.Kind)
+	if _, ok := r.TFlags["nosubject"]; ok && r.Kind == KindBody && len(lines) > 0 {
+		lines = lines[1:] // the first rendered line is the Subject
+		h = &lineHits{words: h.words, sets: h.sets[h.words:], ok: true}
+	}
+	cand := h.candidates(lines, r.line.idx)
+	if len(cand) == 0 {
+		return 0
+	}
+	if g := r.re.Gate(); g != nil && !r.line.exact {
+		// A line holding a literal may still not match: the rule's own
+		// gate rules most such lines out before the exact engine runs.
+		kept := cand[:0]
+		for _, ln := range cand {
+			if g.mayMatch(ln.s) {
+				kept = append(kept, ln)
+			}
+		}
+		cand = kept
+	}
+	return matchLines(r, cand)
 }
 
 // gateMinText is the text length from which a header rule consults its

@@ -1,0 +1,239 @@
+package spam
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"sync"
+)
+
+// A lineSet finds, in one scan of a message's lines, the lines where each
+// of many rules of one kind could match. Scanning the body once per rule
+// was most of a message's CPU time: about 200 rules of a typical message
+// each read the whole body only to learn they cannot match.
+//
+// A rule stands in one of the set's two gates:
+//   - the exact set, by its gate pattern itself, when that is short and
+//     loop-free and the rule has no literals or only weak ones (SA's
+//     FUZZY_* rules, spelled-out letter classes): the scan then says
+//     exactly what the rule's own gate would;
+//   - the literal set, by the literals one of which every match contains
+//     (Matcher.Prefilter), case-folded: a line without any of them cannot
+//     match.
+//
+// The two are apart because together their partial matches multiply.
+// Apart, literals and short loop-free patterns keep a set's DFA small: its states are the partial matches a position of text
+// can be in, as in Aho-Corasick, rather than the product of every rule's
+// states that a union of arbitrary patterns grows into (tried: cache
+// resets on most messages; the literals with the FUZZY_* patterns
+// together: ten times the scan time of both apart). Rules with neither
+// stay out and scan on their own.
+type lineSet struct {
+	kind  RuleKind
+	rules []*Rule // candidate members, in load order
+	once  sync.Once
+	// gates holds the literal set [0] and the exact set [1]; nil when
+	// it has no member or failed to build.
+	gates [2]*dfaGate
+}
+
+// lineMember is a rule's place in its kind's lineSet.
+type lineMember struct {
+	idx   int  // pattern index in its gate; -1: not a member
+	exact bool // in the exact set: the member pattern is the rule's own gate pattern
+}
+
+// lineSetKinds are the kinds whose rules run line by line over one text.
+var lineSetKinds = []RuleKind{KindBody, KindRawbody, KindFull, KindURI}
+
+// maxExactWindow bounds the longest text a loop-free member pattern may
+// span, so that few of its threads are under way at once.
+const maxExactWindow = 64
+
+// weakLits is the length of literals too common to rule out lines ("e",
+// "ct"): a rule whose literals are all this short joins the exact set
+// when it can.
+const weakLits = 2
+
+func newLineSets(usable []*Rule) map[RuleKind]*lineSet {
+	sets := map[RuleKind]*lineSet{}
+	for _, k := range lineSetKinds {
+		sets[k] = &lineSet{kind: k}
+	}
+	for _, r := range usable {
+		r.line = lineMember{idx: -1}
+		if s := sets[r.Kind]; s != nil && r.Eval == nil && r.re != nil {
+			s.rules = append(s.rules, r)
+		}
+	}
+	return sets
+}
+
+// get builds the set's gates on first use; only after it is a member's
+// r.line known.
+func (s *lineSet) get() {
+	s.once.Do(s.build)
+}
+
+func (s *lineSet) build() {
+	var pats [2][]*syntax.Regexp
+	var members [2][]*Rule
+	for _, r := range s.rules {
+		re, exact := memberPattern(r.re)
+		if re == nil {
+			continue
+		}
+		f := b2i(exact)
+		r.line = lineMember{idx: len(pats[f]), exact: exact}
+		pats[f] = append(pats[f], re)
+		members[f] = append(members[f], r)
+	}
+	for f := range pats {
+		if len(pats[f]) == 0 {
+			continue
+		}
+		g, err := newGateSet(pats[f])
+		if err != nil {
+			for _, r := range members[f] {
+				r.line.idx = -1
+			}
+			continue
+		}
+		s.gates[f] = g
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// memberPattern returns the pattern a rule stands in its kind's lineSet
+// by and which set (exact: its own gate pattern), or nil when it should
+// scan on its own.
+func memberPattern(m Matcher) (re *syntax.Regexp, exact bool) {
+	lits := m.Prefilter()
+	if len(lits) == 0 || minLen(lits) <= weakLits {
+		if src := m.gateSrc(); src != "" {
+			if re, _ := gateProg(src); re != nil && loopFree(re) && maxLen(re) <= maxExactWindow {
+				return re, true
+			}
+		}
+	}
+	if len(lits) == 0 {
+		return nil, false
+	}
+	alts := make([]string, len(lits))
+	for i, l := range lits {
+		alts[i] = regexp.QuoteMeta(l)
+	}
+	re, err := syntax.Parse("(?i:"+strings.Join(alts, "|")+")", syntax.Perl)
+	if err != nil {
+		return nil, false
+	}
+	return re.Simplify(), false
+}
+
+// loopFree reports whether re (simplified) has no star or plus: its
+// matches have a bounded length.
+func loopFree(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpStar, syntax.OpPlus:
+		return false
+	case syntax.OpRepeat:
+		if re.Max < 0 {
+			return false
+		}
+	}
+	for _, s := range re.Sub {
+		if !loopFree(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxLen returns the most runes a match of the loop-free re spans.
+func maxLen(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpQuest:
+		return maxLen(re.Sub[0])
+	case syntax.OpRepeat:
+		return re.Max * maxLen(re.Sub[0])
+	case syntax.OpConcat:
+		n := 0
+		for _, s := range re.Sub {
+			n += maxLen(s)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := 0
+		for _, s := range re.Sub {
+			n = max(n, maxLen(s))
+		}
+		return n
+	}
+	return 0
+}
+
+// lineHits is one gate's scan of a message: the set of members that may
+// match in each line, words per line.
+type lineHits struct {
+	words int
+	sets  []uint64
+	ok    bool
+}
+
+// lineHitsFor returns the scan of the kind's lines by the gate rule r
+// stands in (scanned once per message), or nil when r scans on its own.
+func (m *msgState) lineHitsFor(r *Rule) *lineHits {
+	s := m.e.lineSets[r.Kind]
+	if s == nil {
+		return nil
+	}
+	s.get()
+	if r.line.idx < 0 {
+		return nil
+	}
+	f := b2i(r.line.exact)
+	if m.lhits == nil {
+		m.lhits = map[RuleKind]*[2]*lineHits{}
+	}
+	hs := m.lhits[r.Kind]
+	if hs == nil {
+		hs = &[2]*lineHits{}
+		m.lhits[r.Kind] = hs
+	}
+	if h := hs[f]; h != nil {
+		return h
+	}
+	g := s.gates[f]
+	lines, _ := m.linesFor(r.Kind)
+	var b strings.Builder
+	ends := make([]int, len(lines))
+	for i, l := range lines {
+		b.WriteString(l.s)
+		ends[i] = b.Len()
+	}
+	h := &lineHits{words: g.words, sets: make([]uint64, len(lines)*g.words)}
+	h.ok = g.scanLines(b.String(), ends, h.sets)
+	hs[f] = h
+	return h
+}
+
+// candidates returns the lines where member i may match.
+func (h *lineHits) candidates(lines []*text, i int) []*text {
+	var out []*text
+	for ln := range lines {
+		if has(h.sets[ln*h.words:], i) {
+			out = append(out, lines[ln])
+		}
+	}
+	return out
+}
