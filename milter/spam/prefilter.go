@@ -3,6 +3,7 @@ package spam
 import (
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -10,16 +11,26 @@ import (
 // Rule prefilters, in the spirit of SA's BodyRuleBaseExtractor: most
 // body rules contain a literal that any match must include, so a rule
 // whose literals are all absent from the (lower-cased) text cannot hit
-// and its regex need not run.
+// and its regex need not run. Small character classes and alternations
+// stand for the strings they spell, and adjacent pieces join, so that
+// c[uo]rrent yields "current" and "corrent" and A(?i:ct) N(?i:ow) yields
+// "act now": longer literals rule out more lines.
 
 const maxPrefilterLits = 64
 
+// maxClassLits is the most runes a character class may spell out.
+const maxClassLits = 4
+
 // requiredLits returns lower-cased strings one of which occurs in every
-// match of re, or nil when no such set is known.
+// match of re (simplified), or nil when no such set is known.
 func requiredLits(re *syntax.Regexp) []string {
+	if set, ok := exactSet(re); ok {
+		if minLen(set) > 0 {
+			return set
+		}
+		return nil
+	}
 	switch re.Op {
-	case syntax.OpLiteral:
-		return []string{strings.ToLower(string(re.Rune))}
 	case syntax.OpCapture, syntax.OpPlus:
 		return requiredLits(re.Sub[0])
 	case syntax.OpRepeat:
@@ -27,16 +38,36 @@ func requiredLits(re *syntax.Regexp) []string {
 			return requiredLits(re.Sub[0])
 		}
 	case syntax.OpConcat:
-		var best []string
-		bestLen := 0
+		// Adjacent pieces with finite sets join into one run whose
+		// strings every match holds at that place; the best run or
+		// piece wins.
+		var best, run []string
+		inRun := false
+		consider := func(l []string) {
+			if better(l, best) {
+				best = l
+			}
+		}
 		for _, s := range re.Sub {
-			l := requiredLits(s)
-			if l == nil {
+			if set, ok := exactSet(s); ok {
+				if !inRun {
+					run, inRun = set, true
+				} else if p, ok := product(run, set); ok {
+					run = p
+				} else {
+					consider(run)
+					run = set
+				}
 				continue
 			}
-			if m := minLen(l); m > bestLen {
-				best, bestLen = l, m
+			if inRun {
+				consider(run)
+				inRun = false
 			}
+			consider(requiredLits(s))
+		}
+		if inRun {
+			consider(run)
 		}
 		return best
 	case syntax.OpAlternate:
@@ -51,9 +82,100 @@ func requiredLits(re *syntax.Regexp) []string {
 				return nil
 			}
 		}
-		return all
+		return dedupe(all)
 	}
 	return nil
+}
+
+// better reports whether the literal set l rules out more text than
+// best: its shortest string is longer, or as long with fewer strings. A
+// set holding the empty string rules out nothing.
+func better(l, best []string) bool {
+	ml := minLen(l)
+	if ml < 1 {
+		return false
+	}
+	mb := minLen(best)
+	return ml > mb || ml == mb && len(l) < len(best)
+}
+
+// exactSet returns every string re (simplified) can match, lower-cased,
+// when they are few; assertions match the empty string.
+func exactSet(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return []string{""}, true
+	case syntax.OpLiteral:
+		return []string{strings.ToLower(string(re.Rune))}, true
+	case syntax.OpCharClass:
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			if hi-lo >= 2*maxClassLits {
+				return nil, false
+			}
+			for r := lo; r <= hi; r++ {
+				out = append(out, strings.ToLower(string(r)))
+			}
+		}
+		out = dedupe(out)
+		return out, len(out) > 0 && len(out) <= maxClassLits
+	case syntax.OpCapture:
+		return exactSet(re.Sub[0])
+	case syntax.OpQuest:
+		set, ok := exactSet(re.Sub[0])
+		if !ok {
+			return nil, false
+		}
+		return dedupe(append(set, "")), true
+	case syntax.OpConcat:
+		out := []string{""}
+		for _, s := range re.Sub {
+			set, ok := exactSet(s)
+			if !ok {
+				return nil, false
+			}
+			if out, ok = product(out, set); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range re.Sub {
+			set, ok := exactSet(s)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, set...)
+		}
+		out = dedupe(out)
+		return out, len(out) <= maxPrefilterLits
+	}
+	return nil, false
+}
+
+// product joins every string of a with every string of b, or fails when
+// that makes too many.
+func product(a, b []string) ([]string, bool) {
+	if len(a)*len(b) > 4*maxPrefilterLits {
+		return nil, false
+	}
+	out := make([]string, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, x+y)
+		}
+	}
+	out = dedupe(out)
+	return out, len(out) <= maxPrefilterLits
+}
+
+// dedupe sorts l and drops repeats.
+func dedupe(l []string) []string {
+	slices.Sort(l)
+	return slices.Compact(l)
 }
 
 func minLen(l []string) int {
