@@ -138,6 +138,21 @@ var (
 // uriList returns the message URIs: HTML links first, then URIs found in
 // the rendered text, schemeless "www." hosts given an http:// form, mail
 // addresses a mailto: form.
+// containsFold reports whether s contains the lower-case ASCII word w in
+// any case, without lower-casing s.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for j < len(w) && s[i+j]|0x20 == w[j] {
+			j++
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *msgState) uriList() []string {
 	if m.uris != nil {
 		return m.uris
@@ -164,16 +179,24 @@ func (m *msgState) uriList() []string {
 		if !utf8.ValidString(ln) {
 			continue
 		}
-		for _, u := range uriScheme.FindAllString(ln, -1) {
-			add(uriTrailer.ReplaceAllString(u, ""))
+		// Each pattern needs a byte most lines lack; looking for it first
+		// spares the regex engines nearly every line.
+		if strings.IndexByte(ln, ':') >= 0 {
+			for _, u := range uriScheme.FindAllString(ln, -1) {
+				add(uriTrailer.ReplaceAllString(u, ""))
+			}
 		}
-		for _, u := range uriWWW.FindAllString(ln, -1) {
-			u = uriTrailer.ReplaceAllString(u, "")
-			add(u)
-			add("http://" + u)
+		if containsFold(ln, "www") || containsFold(ln, "ftp.") {
+			for _, u := range uriWWW.FindAllString(ln, -1) {
+				u = uriTrailer.ReplaceAllString(u, "")
+				add(u)
+				add("http://" + u)
+			}
 		}
-		for _, u := range uriEmail.FindAllString(ln, -1) {
-			add("mailto:" + u)
+		if strings.IndexByte(ln, '@') >= 0 {
+			for _, u := range uriEmail.FindAllString(ln, -1) {
+				add("mailto:" + u)
+			}
 		}
 	}
 	if m.uris == nil {

@@ -147,6 +147,11 @@ func (m *msgState) runRule(r *Rule) float64 {
 		}
 		t := m.headerText(v)
 		hit := false
+		// Most header values lack the rule's literals: one substring
+		// search each, cheaper than any regex run.
+		if lits := r.re.Prefilter(); lits != nil && !containsAny(t.lower(), lits) {
+			return b2f(r.Header.Neg)
+		}
 		if g := r.re.Gate(); g == nil || len(t.s) < gateMinText || g.mayMatch(t.s) {
 			hit = r.re.Match(t)
 		}
