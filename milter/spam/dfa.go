@@ -45,6 +45,11 @@ type dfaGate struct {
 	// class of its own, since it makes the anchored starts live.
 	class  [256]uint16
 	nclass int
+	// accept[kind[pc]] is the set of classes rune instruction pc
+	// accepts (kind -1: not a rune instruction), so that a step tests a
+	// bit instead of matching the rune.
+	kind   []int32
+	accept [][4]uint64
 	// free is the closure of the unanchored patterns' starts, live at
 	// every position; line, of every pattern's start, live at the text's
 	// start and after a newline.
@@ -201,17 +206,23 @@ func (g *dfaGate) classes() {
 	// Instructions repeat (ReplaceTags expand the same classes many
 	// times); test each distinct one once.
 	var runeInsts []int
-	distinct := map[string]bool{}
+	distinct := map[string]int32{}
+	g.kind = make([]int32, len(g.prog.Inst))
 	for pc, in := range g.prog.Inst {
+		g.kind[pc] = -1
 		switch in.Op {
 		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
 			key := fmt.Sprint(in.Op, in.Arg, in.Rune)
-			if !distinct[key] {
-				distinct[key] = true
+			k, ok := distinct[key]
+			if !ok {
+				k = int32(len(runeInsts))
+				distinct[key] = k
 				runeInsts = append(runeInsts, pc)
 			}
+			g.kind[pc] = k
 		}
 	}
+	g.accept = make([][4]uint64, len(runeInsts))
 	seen := map[string]uint16{}
 	sig := make([]byte, (len(runeInsts)+7)/8)
 	for r := 0; r < 256; r++ {
@@ -231,6 +242,11 @@ func (g *dfaGate) classes() {
 			seen[key] = c
 		}
 		g.class[r] = c
+		for i := range runeInsts {
+			if sig[i/8]&(1<<(i%8)) != 0 {
+				g.accept[i][c/64] |= 1 << (c % 64)
+			}
+		}
 	}
 	g.nclass = len(seen)
 }
@@ -454,16 +470,32 @@ func (g *dfaGate) reset() {
 // step returns the state after reading r in state cur.
 func (g *dfaGate) step(cur int32, r rune) int32 {
 	st := g.states[cur]
-	var next []uint32
-	for _, pc := range st.pcs {
-		in := &g.prog.Inst[pc]
-		if in.Op != syntax.InstMatch && in.MatchRune(r) {
-			next = append(next, in.Out)
-		}
-	}
+	next := g.moveAll(st.pcs, r)
 	next = g.scratch.of(g.prog, next)
 	next = append(next, g.startMoves(st.line, r)...)
 	return g.stateFor(sortedPCs(next), r == '\n')
+}
+
+// moveAll returns where the threads at pcs go on reading r (before
+// closure).
+func (g *dfaGate) moveAll(pcs []uint32, r rune) []uint32 {
+	var next []uint32
+	if r >= 256 {
+		for _, pc := range pcs {
+			if in := &g.prog.Inst[pc]; in.Op != syntax.InstMatch && in.MatchRune(r) {
+				next = append(next, in.Out)
+			}
+		}
+		return next
+	}
+	c := g.class[r]
+	w, bit := c/64, uint64(1)<<(c%64)
+	for _, pc := range pcs {
+		if k := g.kind[pc]; k >= 0 && g.accept[k][w]&bit != 0 {
+			next = append(next, g.prog.Inst[pc].Out)
+		}
+	}
+	return next
 }
 
 // startMoves returns what the implicit starts (with the anchored ones at
@@ -480,14 +512,7 @@ func (g *dfaGate) startMoves(line bool, r rune) []uint32 {
 			return m
 		}
 	}
-	var next []uint32
-	for _, pc := range from {
-		in := &g.prog.Inst[pc]
-		if in.Op != syntax.InstMatch && in.MatchRune(r) {
-			next = append(next, in.Out)
-		}
-	}
-	m := sortedPCs(g.scratch.of(g.prog, next))
+	m := sortedPCs(g.scratch.of(g.prog, g.moveAll(from, r)))
 	if m == nil {
 		m = []uint32{}
 	}

@@ -32,16 +32,23 @@ type lineSet struct {
 	kind  RuleKind
 	rules []*Rule // candidate members, in load order
 	once  sync.Once
-	// gates holds the literal set [0] and the exact set [1]; nil when
-	// it has no member or failed to build.
-	gates [2]*dfaGate
+	// gates holds the literal set first, then the exact set in groups
+	// of at most maxExactGroup; nil entries had no member or failed to
+	// build.
+	gates []*dfaGate
 }
 
 // lineMember is a rule's place in its kind's lineSet.
 type lineMember struct {
-	idx   int  // pattern index in its gate; -1: not a member
+	gate  int  // index in lineSet.gates
+	idx   int  // pattern index in that gate; -1: not a member
 	exact bool // in the exact set: the member pattern is the rule's own gate pattern
 }
+
+// maxExactGroup is the most exact patterns one gate holds: their partial
+// matches combine, and past a few dozen the states outgrow the cache
+// (90 in one gate: seven cache resets per corpus pass).
+const maxExactGroup = 32
 
 // lineSetKinds are the kinds whose rules run line by line over one text.
 var lineSetKinds = []RuleKind{KindBody, KindRawbody, KindFull, KindURI}
@@ -76,38 +83,38 @@ func (s *lineSet) get() {
 }
 
 func (s *lineSet) build() {
-	var pats [2][]*syntax.Regexp
-	var members [2][]*Rule
+	pats := [][]*syntax.Regexp{nil}
+	members := [][]*Rule{nil}
 	for _, r := range s.rules {
 		re, exact := memberPattern(r.re)
 		if re == nil {
 			continue
 		}
-		f := b2i(exact)
-		r.line = lineMember{idx: len(pats[f]), exact: exact}
-		pats[f] = append(pats[f], re)
-		members[f] = append(members[f], r)
+		gi := 0
+		if exact {
+			if gi = len(pats) - 1; gi == 0 || len(pats[gi]) == maxExactGroup {
+				pats, members = append(pats, nil), append(members, nil)
+				gi++
+			}
+		}
+		r.line = lineMember{gate: gi, idx: len(pats[gi]), exact: exact}
+		pats[gi] = append(pats[gi], re)
+		members[gi] = append(members[gi], r)
 	}
-	for f := range pats {
-		if len(pats[f]) == 0 {
+	s.gates = make([]*dfaGate, len(pats))
+	for gi := range pats {
+		if len(pats[gi]) == 0 {
 			continue
 		}
-		g, err := newGateSet(pats[f])
+		g, err := newGateSet(pats[gi])
 		if err != nil {
-			for _, r := range members[f] {
+			for _, r := range members[gi] {
 				r.line.idx = -1
 			}
 			continue
 		}
-		s.gates[f] = g
+		s.gates[gi] = g
 	}
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // memberPattern returns the pattern a rule stands in its kind's lineSet
@@ -201,19 +208,18 @@ func (m *msgState) lineHitsFor(r *Rule) *lineHits {
 	if r.line.idx < 0 {
 		return nil
 	}
-	f := b2i(r.line.exact)
 	if m.lhits == nil {
-		m.lhits = map[RuleKind]*[2]*lineHits{}
+		m.lhits = map[RuleKind][]*lineHits{}
 	}
 	hs := m.lhits[r.Kind]
 	if hs == nil {
-		hs = &[2]*lineHits{}
+		hs = make([]*lineHits, len(s.gates))
 		m.lhits[r.Kind] = hs
 	}
-	if h := hs[f]; h != nil {
+	if h := hs[r.line.gate]; h != nil {
 		return h
 	}
-	g := s.gates[f]
+	g := s.gates[r.line.gate]
 	lines, _ := m.linesFor(r.Kind)
 	var b strings.Builder
 	ends := make([]int, len(lines))
@@ -223,7 +229,7 @@ func (m *msgState) lineHitsFor(r *Rule) *lineHits {
 	}
 	h := &lineHits{words: g.words, sets: make([]uint64, len(lines)*g.words)}
 	h.ok = g.scanLines(b.String(), ends, h.sets)
-	hs[f] = h
+	hs[r.line.gate] = h
 	return h
 }
 

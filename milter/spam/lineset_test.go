@@ -144,7 +144,11 @@ func TestLineSetsAgreeWithPerRuleScans(t *testing.T) {
 	members := [2]int{}
 	for _, r := range e.lineSets[KindBody].rules {
 		if r.line.idx >= 0 {
-			members[b2i(r.line.exact)]++
+			if r.line.exact {
+				members[1]++
+			} else {
+				members[0]++
+			}
 		}
 	}
 	if members[0] < 300 || members[1] < 20 {

@@ -51,7 +51,7 @@ type msgState struct {
 	htexts     map[string]*text
 	joined     map[RuleKind]*text
 	lower      map[RuleKind]string
-	lhits      map[RuleKind]*[2]*lineHits
+	lhits      map[RuleKind][]*lineHits
 	auth       *authState // DKIM/SPF/ARC facts (eval_auth.go)
 }
 
