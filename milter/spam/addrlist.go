@@ -3,13 +3,14 @@ package spam
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // addrGlob is a welcomelist/blocklist/freemail pattern: '*' and '?' are
 // wildcards, matching is case-insensitive over the whole address.
 type addrGlob struct {
 	src string
-	re  *regexp.Regexp
+	re  *regexp.Regexp // set for freemail domains' one-label stars; else globMatch
 }
 
 func newAddrGlob(s string) (addrGlob, bool) {
@@ -17,24 +18,52 @@ func newAddrGlob(s string) (addrGlob, bool) {
 	if s == "" {
 		return addrGlob{}, false
 	}
-	var b strings.Builder
-	b.WriteString("^")
-	for _, c := range s {
-		switch c {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
+	return addrGlob{src: s}, true
+}
+
+func (g addrGlob) match(addr string) bool {
+	if g.re != nil {
+		return g.re.MatchString(addr)
+	}
+	return globMatch(g.src, addr)
+}
+
+// globMatch reports whether all of s matches the glob p: '*' is any run
+// of characters, '?' any one, and neither matches a newline (as the
+// regexes SA builds from these lists). On a mismatch it backtracks only
+// to the last star, so a match costs at most len(p)*len(s) steps.
+func globMatch(p, s string) bool {
+	pi, si := 0, 0
+	star, starS := -1, 0
+	for si < len(s) {
+		if pi < len(p) {
+			switch c := p[pi]; {
+			case c == '*':
+				star, starS = pi, si
+				pi++
+				continue
+			case c == '?':
+				if s[si] != '\n' {
+					_, n := utf8.DecodeRuneInString(s[si:])
+					pi, si = pi+1, si+n
+					continue
+				}
+			case c == s[si]:
+				pi, si = pi+1, si+1
+				continue
+			}
 		}
+		if star < 0 || s[starS] == '\n' {
+			return false
+		}
+		_, n := utf8.DecodeRuneInString(s[starS:])
+		starS += n
+		pi, si = star+1, starS
 	}
-	b.WriteString("$")
-	re, err := regexp.Compile(b.String())
-	if err != nil {
-		return addrGlob{}, false
+	for pi < len(p) && p[pi] == '*' {
+		pi++
 	}
-	return addrGlob{src: s, re: re}, true
+	return pi == len(p)
 }
 
 func appendGlobs(list []addrGlob, val string) []addrGlob {
@@ -123,7 +152,7 @@ func (x *globIndex) match(addr string) bool {
 func matchGlobs(list []addrGlob, addr string) bool {
 	addr = strings.ToLower(addr)
 	for _, g := range list {
-		if g.re.MatchString(addr) {
+		if g.match(addr) {
 			return true
 		}
 	}

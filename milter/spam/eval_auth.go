@@ -428,7 +428,7 @@ func (a *authState) welcomed(min int, list []dkimWLEntry) bool {
 			authorDom = lc[at+1:]
 		}
 		for _, e := range list {
-			if !e.glob.re.MatchString(lc) {
+			if !e.glob.match(lc) {
 				continue
 			}
 			for _, s := range a.sigs {

@@ -43,7 +43,7 @@ var (
 func parseRFC822Date(s string) (int64, bool) {
 	s = " " + s + " "
 	s = commaSpace.ReplaceAllString(s, " ")
-	s = spaceRun.ReplaceAllString(s, " ")
+	s = squeezeSpace(s)
 	var dd, yyyy int
 	var mon string
 	if mm := dateDMY.FindStringSubmatch(s); mm != nil {

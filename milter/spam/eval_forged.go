@@ -39,7 +39,7 @@ func evalForgedEudoramail(m *msgState, _ []string) bool {
 	if evalGatedRemover(m, nil) {
 		return false
 	}
-	rcvd := spaceRun.ReplaceAllString(m.get("Received"), " ")
+	rcvd := m.receivedSpaced()
 	return !(eudoraBy.MatchString(rcvd) && anyIPAddr.MatchString(m.get("X-Sender-Ip")))
 }
 

@@ -35,7 +35,7 @@ func init() {
 	}))
 	regEval("check_ratware_envelope_from", boolEval(evalRatwareEnvFrom))
 	regEval("check_for_fake_aol_relay_in_rcvd", boolEval(func(m *msgState, _ []string) bool {
-		r := spaceRun.ReplaceAllString(m.get("Received"), " ")
+		r := m.receivedSpaced()
 		return aolRelay.MatchString(r) && !aolOK.MatchString(r)
 	}))
 	regEval("sorted_recipients", boolEval(func(m *msgState, _ []string) bool {

@@ -79,7 +79,6 @@ var (
 	yahooBulk  = regexp.MustCompile(`\bmailer\d+\.bulk\.scd\.yahoo\.com\b`)
 	yahooRDNS  = regexp.MustCompile(` rdns=\S+\.yahoo\.com `)
 	yahooRDNS1 = regexp.MustCompile(`^[^\]]+ rdns=\S+\.yahoo\.com `)
-	spaceRun   = regexp.MustCompile(`\s+`)
 )
 
 func evalForgedYahoo(m *msgState, _ []string) bool {
@@ -93,7 +92,7 @@ func evalForgedYahoo(m *msgState, _ []string) bool {
 			rcvd = x
 		}
 	}
-	rcvd = spaceRun.ReplaceAllString(rcvd, " ")
+	rcvd = squeezeSpace(rcvd)
 	if evalGatedRemover(m, nil) {
 		return false
 	}
@@ -121,8 +120,18 @@ var (
 )
 
 // hotmailCheck is HeaderEval's _check_for_forged_hotmail_received_headers.
+// Two rules ask; it runs once per message, as in SA.
 func (m *msgState) hotmailCheck() (forged, noHotmail bool) {
-	rcvd := spaceRun.ReplaceAllString(m.get("Received"), " ")
+	if v, ok := m.evalCache["hotmail"].([2]bool); ok {
+		return v[0], v[1]
+	}
+	forged, noHotmail = m.hotmailCheckOnce()
+	m.evalCache["hotmail"] = [2]bool{forged, noHotmail}
+	return forged, noHotmail
+}
+
+func (m *msgState) hotmailCheckOnce() (forged, noHotmail bool) {
+	rcvd := m.receivedSpaced()
 	if hotmailPickup.MatchString(rcvd) || evalGatedRemover(m, nil) {
 		return false, false
 	}
@@ -135,4 +144,43 @@ func (m *msgState) hotmailCheck() (forged, noHotmail bool) {
 		return true, false
 	}
 	return false, hotmailFrom.MatchString(m.get("From:addr"))
+}
+
+// receivedSpaced is every Received field with each run of white space made
+// one space, as several of SA's header evals first do.
+func (m *msgState) receivedSpaced() string {
+	if v, ok := m.evalCache["rcvd_spaced"].(string); ok {
+		return v
+	}
+	v := squeezeSpace(m.get("Received"))
+	m.evalCache["rcvd_spaced"] = v
+	return v
+}
+
+// squeezeSpace replaces each run of white space (RE2's \s: tab, newline,
+// form feed, carriage return, space) with one space.
+func squeezeSpace(s string) string {
+	var b strings.Builder
+	inRun := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\t', '\n', '\f', '\r', ' ':
+			if !inRun {
+				if b.Len() == 0 && i > 0 {
+					b.WriteString(s[:i]) // nothing to squeeze before this run
+				}
+				b.WriteByte(' ')
+				inRun = true
+			}
+		default:
+			if b.Len() > 0 || inRun {
+				b.WriteByte(c)
+			}
+			inRun = false
+		}
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	return b.String()
 }
