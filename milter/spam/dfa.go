@@ -13,16 +13,18 @@ import (
 // dfaGate answers "could this pattern match anywhere in the text?" with
 // a lazily built DFA, one table lookup per character. It exists because
 // Go's regexp falls back to its NFA simulation (and regexp2 to
-// backtracking) on long texts and large patterns, and most body rules
-// never match a given message: scanning the whole body once in linear
-// time and running the exact engine only where the gate says "maybe" is
-// what keeps the slow tail of the message distribution short.
+// backtracking) on long texts and large patterns, and most rules never
+// match a given message: scanning a text once in linear time and running
+// the exact engine only where the gate says "maybe" is what keeps the
+// slow tail of the message distribution short.
 //
-// The gate is deliberately loose: empty-width assertions (^ $ \b \B \A
-// \z) are taken as always true, so its language is a superset of the
-// pattern's and a "no" is always right. Because an unanchored search for
-// a superset language over the lines joined is a superset of any
-// per-line match, one scan of the joined text can rule out every line.
+// Assertions (^ $ \b \B \A \z) are decided as Go's regexp decides them,
+// from the characters on either side, so a gate built from a rule's own
+// Go pattern says exactly what the pattern does (exact), and its "yes" is
+// a match. A gate built from a looser pattern (counts relaxed to fit RE2,
+// or the approximation of a backtracking pattern) only rules texts out.
+// The approximations drop their assertions (loose): regexp2's \b counts
+// Latin-1 letters as word characters, Go's does not.
 //
 // One gate may also stand for many patterns (newGateSet): its states then
 // know which patterns' matches they hold, and scanLines tells in one pass
@@ -41,35 +43,37 @@ type dfaGate struct {
 	member map[uint32]int
 	words  int // uint64 words of a set of patterns
 	// class maps a Latin-1 rune to its equivalence class: runes no
-	// instruction tells apart share transitions. A newline always has a
-	// class of its own, since it makes the anchored starts live.
+	// instruction tells apart, and alike for assertions (word character,
+	// newline), share transitions. rep holds a rune of each class.
 	class  [256]uint16
 	nclass int
+	rep    []rune
 	// accept[kind[pc]] is the set of classes rune instruction pc
 	// accepts (kind -1: not a rune instruction), so that a step tests a
 	// bit instead of matching the rune.
 	kind   []int32
 	accept [][4]uint64
-	// free is the closure of the unanchored patterns' starts, live at
-	// every position; line, of every pattern's start, live at the text's
-	// start and after a newline.
+	// free are the starts of the unanchored patterns, live at every
+	// position; line, of every pattern, live at a line start (the text's
+	// start or after a newline).
 	free, line []uint32
-	anchored   bool  // some pattern is line-anchored
-	always     int32 // hit set of the patterns matching the empty string
+	anchored   bool // some pattern is line-anchored
+	exact      bool // the gate's language is its pattern's (see newDFAGate)
 	mu         sync.Mutex
-	// moves caches, per class, the threads the implicit starts become on
-	// reading it: [0] from free, [1] from line. nil while not computed.
-	moves [2][][]uint32
+	// starts caches, per context and class, what the implicit starts
+	// become on reading that class: the threads and the matches found
+	// just before it.
+	starts [nctx][]*startStep
 	// States are numbered; trans[state*nclass+class] caches the next
-	// state + 1, negated when that state holds a match, and 0 while not
-	// computed. State 0 is the line start with no match under way.
+	// state + 1, negated when entering it found a match, and 0 while not
+	// computed. State 0 is the line start with nothing under way.
 	states []dfaState
 	trans  []int32
-	// hitSets interns the sets of patterns states hold matches of;
-	// index 0 is the empty set.
+	// hitSets interns the sets of patterns matches were found of; index
+	// 0 is the empty set.
 	hitSets  [][]uint64
 	hitIndex map[string]int32
-	// index finds a state by a hash of its threads; states whose hash
+	// index finds a state by a hash of its key; states whose hash
 	// collides with an earlier one's live in overflow (rare).
 	index    map[uint64]int32
 	overflow map[string]int32
@@ -79,10 +83,39 @@ type dfaGate struct {
 	scratch  closure
 }
 
+// A state's context is what the character before it was, all that
+// assertions ask of the past.
+const (
+	ctxStart   = iota // text start
+	ctxNewline        // after a newline
+	ctxWord           // after a word character (ASCII [0-9A-Za-z_])
+	ctxOther
+	nctx
+)
+
+// ctxRune is a rune of each context, for syntax.EmptyOpContext.
+var ctxRune = [nctx]rune{-1, '\n', 'a', ' '}
+
+func ctxOf(r rune) uint8 {
+	switch {
+	case r == '\n':
+		return ctxNewline
+	case syntax.IsWordChar(r):
+		return ctxWord
+	}
+	return ctxOther
+}
+
 type dfaState struct {
-	pcs  []uint32 // threads under way besides the implicit starts, sorted
-	line bool     // at a line start: the anchored starts are live too
-	hits int32    // hitSets index of the patterns matching here
+	pcs  []uint32 // threads waiting for the next character, sorted
+	ctx  uint8
+	hits int32 // hitSets index of the matches found on entering
+	end  int32 // hitSets index + 1 of the matches at the text's end; 0: not computed
+}
+
+type startStep struct {
+	pcs  []uint32
+	hits int32
 }
 
 // dfaMaxCells bounds one gate's cache (about 4 bytes a cell, plus the
@@ -103,50 +136,88 @@ const dfaMaxResets = 4
 const dfaMaxNewStates = 2048
 
 // newDFAGate builds the gate of a Go (RE2 syntax) pattern; nil when the
-// pattern does not parse or compile even with its counts relaxed.
-func newDFAGate(goSrc string) *dfaGate {
-	re, prog := gateProg(goSrc)
-	if prog == nil {
+// pattern does not parse or compile even with its counts relaxed. A
+// loose gate ignores the pattern's assertions. The gate is exact when it
+// is neither loose nor relaxed.
+func newDFAGate(goSrc string, loose bool) *dfaGate {
+	re, relaxed := gateRegexp(goSrc, loose)
+	if re == nil {
 		return nil
 	}
-	g := &dfaGate{prog: prog, words: 1, maxCells: dfaMaxCells}
+	prog, err := syntax.Compile(re)
+	if err != nil {
+		return nil
+	}
+	g := &dfaGate{prog: prog, words: 1, maxCells: dfaMaxCells, exact: !loose && !relaxed}
 	start := []uint32{uint32(prog.Start)}
 	var free []uint32
-	if lineAnchored(re) {
-		g.anchored = true
-	} else {
+	if g.anchored = lineAnchored(re); !g.anchored {
 		free = start
 	}
 	g.init(start, free)
 	return g
 }
 
-// gateProg parses and compiles the loosened form of a Go pattern; nil
-// when it does not parse or compile even with its counts relaxed.
-func gateProg(goSrc string) (*syntax.Regexp, *syntax.Prog) {
+// gateRegexp parses a Go pattern for a gate and simplifies it; nil when it
+// does not parse even with its counts relaxed (relaxed reports that they
+// were). A loose gate's pattern has its assertions taken out, except the
+// line anchors that start every match (see lineAnchored).
+func gateRegexp(goSrc string, loose bool) (re *syntax.Regexp, relaxed bool) {
 	// RE2 refuses nested counts whose product passes 1000; loosen the
 	// largest counts first, so small ones like (...){3} keep the gate
 	// selective.
-	var re *syntax.Regexp
 	var err error
 	for _, limit := range []int{-1, 50, 10, 0} {
 		src := goSrc
 		if limit >= 0 {
-			src = relaxCountsAbove(goSrc, limit)
+			src, relaxed = relaxCountsAbove(goSrc, limit), true
 		}
 		if re, err = syntax.Parse(src, syntax.Perl); err == nil {
 			break
 		}
 	}
 	if err != nil {
-		return nil, nil
+		return nil, false
 	}
 	re = re.Simplify()
-	prog, err := syntax.Compile(re)
-	if err != nil {
-		return nil, nil
+	if loose {
+		re = withoutAssertions(re, true)
 	}
-	return re, prog
+	if _, err := syntax.Compile(re); err != nil {
+		return nil, false
+	}
+	return re, relaxed
+}
+
+// withoutAssertions returns re with its assertions matching the empty
+// string, keeping the ^ or \A that starts it (head) when every match is
+// line-anchored, so the gate still restarts only at line starts.
+func withoutAssertions(re *syntax.Regexp, head bool) *syntax.Regexp {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpBeginText:
+		if head {
+			return &syntax.Regexp{Op: syntax.OpBeginLine, Flags: re.Flags}
+		}
+		return &syntax.Regexp{Op: syntax.OpEmptyMatch}
+	case syntax.OpEndLine, syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return &syntax.Regexp{Op: syntax.OpEmptyMatch}
+	}
+	if len(re.Sub) == 0 {
+		return re
+	}
+	out := *re
+	out.Sub = make([]*syntax.Regexp, len(re.Sub))
+	for i, sub := range re.Sub {
+		h := false
+		switch re.Op {
+		case syntax.OpCapture, syntax.OpAlternate:
+			h = head
+		case syntax.OpConcat:
+			h = head && i == 0
+		}
+		out.Sub[i] = withoutAssertions(sub, h && lineAnchored(re))
+	}
+	return &out
 }
 
 // newGateSet builds one gate for many parsed patterns: their programs
@@ -185,19 +256,17 @@ func newGateSet(res []*syntax.Regexp) (*dfaGate, error) {
 	return g, nil
 }
 
-// init sets up the classes, the start closures and state 0.
+// init sets up the classes and state 0.
 func (g *dfaGate) init(line, free []uint32) {
 	g.index, g.hitIndex = map[uint64]int32{}, map[string]int32{}
 	g.hitSets = [][]uint64{nil}
 	g.classes()
 	g.scratch = newClosure(len(g.prog.Inst))
-	g.line = sortedPCs(g.scratch.of(g.prog, line))
-	g.free = sortedPCs(g.scratch.of(g.prog, free))
-	g.always = g.hitsOf(g.line)
-	for i := range g.moves {
-		g.moves[i] = make([][]uint32, g.nclass)
+	g.line, g.free = line, free
+	for c := range g.starts {
+		g.starts[c] = make([]*startStep, g.nclass)
 	}
-	g.stateFor(nil, true)
+	g.stateFor(nil, ctxStart, 0)
 }
 
 // classes partitions runes 0..255 by the set of rune instructions that
@@ -232,14 +301,13 @@ func (g *dfaGate) classes() {
 				sig[i/8] |= 1 << (i % 8)
 			}
 		}
-		key := string(sig)
-		if r == '\n' {
-			key += "\n"
-		}
+		// Assertions tell newlines and word characters apart.
+		key := string(sig) + string(rune('0'+ctxOf(rune(r))))
 		c, ok := seen[key]
 		if !ok {
 			c = uint16(len(seen))
 			seen[key] = c
+			g.rep = append(g.rep, rune(r))
 		}
 		g.class[r] = c
 		for i := range runeInsts {
@@ -283,8 +351,8 @@ type closure struct {
 func newClosure(n int) closure { return closure{mark: make([]uint32, n)} }
 
 // of returns the rune and match instructions reachable from pcs without
-// consuming input, assertions taken as true.
-func (c *closure) of(prog *syntax.Prog, pcs []uint32) []uint32 {
+// consuming input, passing the assertions that hold in context ctx.
+func (c *closure) of(prog *syntax.Prog, pcs []uint32, ctx syntax.EmptyOp) []uint32 {
 	c.gen++
 	if c.gen == 0 { // wrapped: forget old marks
 		clear(c.mark)
@@ -303,8 +371,12 @@ func (c *closure) of(prog *syntax.Prog, pcs []uint32) []uint32 {
 		switch in.Op {
 		case syntax.InstAlt, syntax.InstAltMatch:
 			c.stack = append(c.stack, in.Arg, in.Out)
-		case syntax.InstCapture, syntax.InstNop, syntax.InstEmptyWidth:
+		case syntax.InstCapture, syntax.InstNop:
 			c.stack = append(c.stack, in.Out)
+		case syntax.InstEmptyWidth:
+			if syntax.EmptyOp(in.Arg)&^ctx == 0 {
+				c.stack = append(c.stack, in.Out)
+			}
 		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL, syntax.InstMatch:
 			out = append(out, pc)
 		}
@@ -323,12 +395,9 @@ func sortedPCs(pcs []uint32) []uint32 {
 func (g *dfaGate) mayMatch(s string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.always != 0 {
-		return true
-	}
 	sc := g.newScan(len(s))
-	_, _, hit, ok := g.run(&sc, s, 0, len(s), 0)
-	return hit || !ok // a text that defeats the cache: maybe
+	cur, _, hit, ok := g.run(&sc, s, 0, len(s), 0)
+	return hit || !ok || g.endHits(cur) != 0 // a text that defeats the cache: maybe
 }
 
 // scanLines scans the lines of s that end at ends (line i is
@@ -344,7 +413,6 @@ func (g *dfaGate) scanLines(s string, ends []int, out []uint64) bool {
 	for ln, end := range ends {
 		set := out[ln*g.words : (ln+1)*g.words]
 		clear(set)
-		g.addHits(set, g.always)
 		var cur int32
 		for i < end {
 			var hit, ok bool
@@ -355,6 +423,7 @@ func (g *dfaGate) scanLines(s string, ends []int, out []uint64) bool {
 				g.addHits(set, g.states[cur].hits)
 			}
 		}
+		g.addHits(set, g.endHits(cur))
 	}
 	return true
 }
@@ -450,7 +519,7 @@ func (g *dfaGate) advance(sc *scan, cur int32, r rune, rest int) (v int32, ok bo
 		st := g.states[cur]
 		g.reset()
 		sc.budget = dfaMaxNewStates + rest/16
-		cur = g.stateFor(st.pcs, st.line) // the current state survives
+		cur = g.stateFor(st.pcs, st.ctx, st.hits) // the current state survives
 		idx = cur*int32(g.nclass) + int32(g.class[r])
 	}
 	nx := g.step(cur, r)
@@ -464,21 +533,33 @@ func (g *dfaGate) advance(sc *scan, cur int32, r rune, rest int) (v int32, ok bo
 func (g *dfaGate) reset() {
 	g.states, g.trans, g.index, g.overflow, g.cells = g.states[:0], g.trans[:0], map[uint64]int32{}, nil, 0
 	g.resets++
-	g.stateFor(nil, true)
+	g.stateFor(nil, ctxStart, 0)
 }
 
-// step returns the state after reading r in state cur.
+// step returns the state after reading r in state cur: the assertions
+// between the previous character and r are decided, matches ending
+// there found, and the threads move over r.
 func (g *dfaGate) step(cur int32, r rune) int32 {
 	st := g.states[cur]
-	next := g.moveAll(st.pcs, r)
-	next = g.scratch.of(g.prog, next)
-	next = append(next, g.startMoves(st.line, r)...)
-	return g.stateFor(sortedPCs(next), r == '\n')
+	var c uint16
+	if r < 256 {
+		c = g.class[r]
+	}
+	ctx := syntax.EmptyOpContext(ctxRune[st.ctx], r)
+	closed := g.scratch.of(g.prog, st.pcs, ctx)
+	next := g.moveAll(closed, r, c)
+	hits := g.hitsOf(closed)
+	ss := g.startStep(st.ctx, r, c)
+	next = append(next, ss.pcs...)
+	if ss.hits != 0 {
+		hits = g.unionHits(hits, ss.hits)
+	}
+	return g.stateFor(sortedPCs(next), ctxOf(r), hits)
 }
 
-// moveAll returns where the threads at pcs go on reading r (before
-// closure).
-func (g *dfaGate) moveAll(pcs []uint32, r rune) []uint32 {
+// moveAll returns where the threads at pcs go on reading r, of class c
+// when r is Latin-1 (before closure).
+func (g *dfaGate) moveAll(pcs []uint32, r rune, c uint16) []uint32 {
 	var next []uint32
 	if r >= 256 {
 		for _, pc := range pcs {
@@ -488,7 +569,6 @@ func (g *dfaGate) moveAll(pcs []uint32, r rune) []uint32 {
 		}
 		return next
 	}
-	c := g.class[r]
 	w, bit := c/64, uint64(1)<<(c%64)
 	for _, pc := range pcs {
 		if k := g.kind[pc]; k >= 0 && g.accept[k][w]&bit != 0 {
@@ -498,29 +578,46 @@ func (g *dfaGate) moveAll(pcs []uint32, r rune) []uint32 {
 	return next
 }
 
-// startMoves returns what the implicit starts (with the anchored ones at
-// a line start) become on reading r, closed.
-func (g *dfaGate) startMoves(line bool, r rune) []uint32 {
-	from, which := g.free, 0
-	if line {
-		from, which = g.line, 1
-	}
-	var c uint16
+// startStep returns what the implicit starts do in context ctx on
+// reading r (class c): the threads they become and the matches of
+// patterns that match the empty string there.
+func (g *dfaGate) startStep(ctx uint8, r rune, c uint16) *startStep {
 	if r < 256 {
-		c = g.class[r]
-		if m := g.moves[which][c]; m != nil {
-			return m
+		if ss := g.starts[ctx][c]; ss != nil {
+			return ss
 		}
 	}
-	m := sortedPCs(g.scratch.of(g.prog, g.moveAll(from, r)))
-	if m == nil {
-		m = []uint32{}
+	from := g.free
+	if ctx == ctxStart || ctx == ctxNewline {
+		from = g.line
 	}
+	closed := g.scratch.of(g.prog, from, syntax.EmptyOpContext(ctxRune[ctx], r))
+	ss := &startStep{pcs: g.moveAll(closed, r, c), hits: g.hitsOf(closed)}
 	if r < 256 {
-		g.moves[which][c] = m
-		g.cells += len(m)
+		g.starts[ctx][c] = ss
+		g.cells += len(ss.pcs)
 	}
-	return m
+	return ss
+}
+
+// endHits returns the matches found at the text's end in state cur: what
+// its threads and the implicit starts reach with the end-of-text
+// assertions.
+func (g *dfaGate) endHits(cur int32) int32 {
+	st := &g.states[cur]
+	if st.end == 0 {
+		ctx := syntax.EmptyOpContext(ctxRune[st.ctx], -1)
+		h := g.hitsOf(g.scratch.of(g.prog, st.pcs, ctx))
+		from := g.free
+		if st.ctx == ctxStart || st.ctx == ctxNewline {
+			from = g.line
+		}
+		if h2 := g.hitsOf(g.scratch.of(g.prog, from, ctx)); h2 != 0 {
+			h = g.unionHits(h, h2)
+		}
+		st.end = h + 1
+	}
+	return st.end - 1
 }
 
 // hitsOf interns the set of patterns whose match instruction is in pcs.
@@ -536,6 +633,24 @@ func (g *dfaGate) hitsOf(pcs []uint32) int32 {
 		i := g.member[pc] // 0 for a single pattern
 		set[i/64] |= 1 << (i % 64)
 	}
+	return g.internHits(set)
+}
+
+func (g *dfaGate) unionHits(a, b int32) int32 {
+	if a == 0 || a == b {
+		return b
+	}
+	if b == 0 {
+		return a
+	}
+	set := slices.Clone(g.hitSets[a])
+	for j, w := range g.hitSets[b] {
+		set[j] |= w
+	}
+	return g.internHits(set)
+}
+
+func (g *dfaGate) internHits(set []uint64) int32 {
 	if set == nil {
 		return 0
 	}
@@ -552,36 +667,34 @@ func (g *dfaGate) hitsOf(pcs []uint32) int32 {
 	return h
 }
 
-// stateFor interns the state of a sorted thread list.
-func (g *dfaGate) stateFor(pcs []uint32, line bool) int32 {
-	h := uint64(14695981039346656037) // FNV-1a over the thread numbers
-	if line {
-		h = (h ^ 1) * 1099511628211
-	}
+// stateFor interns the state of a sorted thread list, its context and
+// the matches found on entering it.
+func (g *dfaGate) stateFor(pcs []uint32, ctx uint8, hits int32) int32 {
+	h := uint64(14695981039346656037) // FNV-1a over the key
+	h = (h ^ uint64(ctx)) * 1099511628211
+	h = (h ^ uint64(hits)) * 1099511628211
 	for _, pc := range pcs {
-		h = (h ^ uint64(pc+2)) * 1099511628211
+		h = (h ^ uint64(pc)) * 1099511628211
 	}
 	i, ok := g.index[h]
-	if ok && g.states[i].line == line && slices.Equal(g.states[i].pcs, pcs) {
+	if ok && g.states[i].ctx == ctx && g.states[i].hits == hits && slices.Equal(g.states[i].pcs, pcs) {
 		return i
 	}
 	var key string
-	if ok { // a collision: the overflow map, keyed by the list itself
-		b := make([]byte, 1+4*len(pcs))
-		if line {
-			b[0] = 1
-		}
+	if ok { // a collision: the overflow map, keyed by the whole key
+		b := make([]byte, 5+4*len(pcs))
+		b[0] = ctx
+		binary.LittleEndian.PutUint32(b[1:], uint32(hits))
 		for j, pc := range pcs {
-			binary.LittleEndian.PutUint32(b[1+4*j:], pc)
+			binary.LittleEndian.PutUint32(b[5+4*j:], pc)
 		}
 		key = string(b)
 		if i, ok := g.overflow[key]; ok {
 			return i
 		}
 	}
-	st := dfaState{pcs: pcs, line: line, hits: g.hitsOf(pcs)}
 	i = int32(len(g.states))
-	g.states = append(g.states, st)
+	g.states = append(g.states, dfaState{pcs: pcs, ctx: ctx, hits: hits})
 	g.trans = append(g.trans, make([]int32, g.nclass)...)
 	if ok {
 		if g.overflow == nil {

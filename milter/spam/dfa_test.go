@@ -6,49 +6,38 @@ import (
 	"testing"
 )
 
-// The gate must never say "no" where the pattern matches (that would lose
-// a rule hit); without assertions it must agree exactly.
+// A gate built from a Go pattern says what the pattern says, assertions
+// included; a loose one never says "no" where the pattern matches.
 func TestDFAGateAgreesWithRegexp(t *testing.T) {
 	texts := []string{
 		"", "a", "hello world\n", "Your full name and address:\n",
 		"caf\u00e9 cr\u00e8me \u00ff\u0080", "line one\nline two\n", "XXXXXXXXXXyyyy",
 		strings.Repeat("ab", 500) + "c", "pay me now", "P4Y M3 N0W", "snake\u20accase",
+		"payday", "x\npay\n", "name\n", "\n", "two", "yyyy\n", "\xff\xfe",
 	}
-	cases := []struct {
-		pat   string
-		exact bool // no assertions: the gate's language is the pattern's
-	}{
-		{`abc`, true},
-		{`(?i)hello\s+WORLD`, true},
-		{`a(?:b|c)*c`, true},
-		{`[\x80-\xff]{2}`, true},
-		{`(?i)(?:your|my)\s(?:full\s)?name`, true},
-		{`y{4}$`, false},
-		{`^line two`, false},
-		{`^line`, false},
-		{`(?m)^two`, false},
-		{`^(?:one|two)|\Aline`, false},
-		{`\Aab`, false},
-		{`\bpay\b`, false},
-		{`(?:ab){100}c`, true},
-		{`(?s)one.*two`, true},
-		{`one.two`, true},
-		{`\x{20ac}`, true},
-		{`zzz`, true},
+	pats := []string{
+		`abc`, `(?i)hello\s+WORLD`, `a(?:b|c)*c`, `[\x80-\xff]{2}`,
+		`(?i)(?:your|my)\s(?:full\s)?name`, `y{4}$`, `y{4}(?:\n?\z)`, `^line two`,
+		`^line`, `(?m)^two`, `(?m)two$`, `^(?:one|two)|\Aline`, `\Aab`, `\bpay\b`,
+		`\Bay`, `(?:ab){100}c`, `(?s)one.*two`, `one.two`, `\x{20ac}`, `zzz`, `^$`,
+		`(?m)^$`, `x*`, `\b`, `caf\b`, `\z`, `e\b`, `^\s*\S`,
 	}
-	for _, c := range cases {
-		re := regexp.MustCompile(c.pat)
-		g := newDFAGate(c.pat)
-		if g == nil {
-			t.Fatalf("%s: no gate", c.pat)
+	for _, pat := range pats {
+		re := regexp.MustCompile(pat)
+		g, loose := newDFAGate(pat, false), newDFAGate(pat, true)
+		if g == nil || loose == nil {
+			t.Fatalf("%s: no gate", pat)
+		}
+		if !g.exact {
+			t.Errorf("%s: gate not exact", pat)
 		}
 		for _, s := range texts {
-			want, got := re.MatchString(s), g.mayMatch(s)
-			if want && !got {
-				t.Errorf("%s on %q: gate says no, regexp matches", c.pat, s)
+			want := re.MatchString(s)
+			if got := g.mayMatch(s); got != want {
+				t.Errorf("%s on %q: gate %v, regexp %v", pat, s, got, want)
 			}
-			if c.exact && got != want {
-				t.Errorf("%s on %q: gate %v, regexp %v", c.pat, s, got, want)
+			if want && !loose.mayMatch(s) {
+				t.Errorf("%s on %q: loose gate says no, regexp matches", pat, s)
 			}
 		}
 	}
@@ -57,7 +46,7 @@ func TestDFAGateAgreesWithRegexp(t *testing.T) {
 // Nested counts beyond RE2's limit are loosened, largest first, so the
 // gate still exists and keeps the small outer count.
 func TestDFAGateRelaxesLargeCounts(t *testing.T) {
-	g := newDFAGate(`(?:a[-_ ]{1,500}b){3}`)
+	g := newDFAGate(`(?:a[-_ ]{1,500}b){3}`, false)
 	if g == nil {
 		t.Fatal("no gate")
 	}
@@ -72,7 +61,7 @@ func TestDFAGateRelaxesLargeCounts(t *testing.T) {
 // A cache too small for the text resets and, past dfaMaxResets, answers
 // "maybe" rather than a wrong "no".
 func TestDFAGateCacheBound(t *testing.T) {
-	g := newDFAGate(`(?:[a-z][0-9]){1,20}QQ`)
+	g := newDFAGate(`(?:[a-z][0-9]){1,20}QQ`, false)
 	var b strings.Builder
 	for i := 0; i < 5000; i++ {
 		b.WriteByte(byte('a' + i%26))
@@ -86,19 +75,28 @@ func TestDFAGateCacheBound(t *testing.T) {
 	}
 }
 
-// A gate anchored at line starts restarts only after newlines.
+// A gate anchored at line starts restarts only there: after a newline
+// for (?m)^ and for a loose gate, at the text's start only for ^.
 func TestDFAGateLineAnchored(t *testing.T) {
-	g := newDFAGate(`^(?:\s{0,5})name`)
+	text := "first line\n   name\n"
+	g := newDFAGate(`^(?:\s{0,5})name`, false)
 	if !g.anchored {
 		t.Fatal("not seen as anchored")
 	}
 	if g.mayMatch("your name here\n") {
 		t.Error("a mid-line occurrence passed an anchored gate")
 	}
-	if !g.mayMatch("first line\n   name\n") {
-		t.Error("a match at the second line's start was refused")
+	if g.mayMatch(text) {
+		t.Error("^ without (?m) matched after a newline")
 	}
-	if newDFAGate(`^a|b`).anchored {
+	if !newDFAGate(`(?m)^(?:\s{0,5})name`, false).mayMatch(text) {
+		t.Error("(?m)^: a match at the second line's start was refused")
+	}
+	loose := newDFAGate(`^(?:\s{0,5})name`, true)
+	if !loose.anchored || !loose.mayMatch(text) || loose.mayMatch("your name here\n") {
+		t.Error("a loose anchored gate must restart at line starts and only there")
+	}
+	if newDFAGate(`^a|b`, false).anchored {
 		t.Error("an alternative without ^ must not anchor the gate")
 	}
 }
@@ -112,12 +110,16 @@ func FuzzDFAGate(f *testing.F) {
 		if err != nil || len(pat) > 200 || len(s) > 4096 {
 			return
 		}
-		g := newDFAGate(pat)
-		if g == nil {
+		g, loose := newDFAGate(pat, false), newDFAGate(pat, true)
+		if g == nil || loose == nil {
 			return // RE2 limits even relaxed: no gate, the engine runs
 		}
-		if re.MatchString(s) && !g.mayMatch(s) {
-			t.Fatalf("gate refused a match of %q in %q", pat, s)
+		want := re.MatchString(s)
+		if got := g.mayMatch(s); got != want && (g.exact || want) {
+			t.Fatalf("gate (exact %v) says %v of %q in %q, regexp %v", g.exact, got, pat, s, want)
+		}
+		if want && !loose.mayMatch(s) {
+			t.Fatalf("loose gate refused a match of %q in %q", pat, s)
 		}
 	})
 }

@@ -123,10 +123,8 @@ func (s *lineSet) build() {
 func memberPattern(m Matcher) (re *syntax.Regexp, exact bool) {
 	lits := m.Prefilter()
 	if len(lits) == 0 || minLen(lits) <= weakLits {
-		if src := m.gateSrc(); src != "" {
-			if re, _ := gateProg(src); re != nil && loopFree(re) && maxLen(re) <= maxExactWindow {
-				return re, true
-			}
+		if re := m.gatePattern(); re != nil && loopFree(re) && maxLen(re) <= maxExactWindow {
+			return re, true
 		}
 	}
 	if len(lits) == 0 {
@@ -220,15 +218,9 @@ func (m *msgState) lineHitsFor(r *Rule) *lineHits {
 		return h
 	}
 	g := s.gates[r.line.gate]
-	lines, _ := m.linesFor(r.Kind)
-	var b strings.Builder
-	ends := make([]int, len(lines))
-	for i, l := range lines {
-		b.WriteString(l.s)
-		ends[i] = b.Len()
-	}
-	h := &lineHits{words: g.words, sets: make([]uint64, len(lines)*g.words)}
-	h.ok = g.scanLines(b.String(), ends, h.sets)
+	text, ends := m.kindText(r.Kind)
+	h := &lineHits{words: g.words, sets: make([]uint64, len(ends)*g.words)}
+	h.ok = g.scanLines(text, ends, h.sets)
 	hs[r.line.gate] = h
 	return h
 }

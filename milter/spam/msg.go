@@ -52,6 +52,8 @@ type msgState struct {
 	joined     map[RuleKind]*text
 	lower      map[RuleKind]string
 	lhits      map[RuleKind][]*lineHits
+	ktexts     map[RuleKind]kindText
+	scanBuf    []uint64
 	auth       *authState // DKIM/SPF/ARC facts (eval_auth.go)
 }
 

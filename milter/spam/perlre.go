@@ -29,8 +29,11 @@ type Matcher interface {
 	Prefilter() []string
 	// Gate returns the pattern's DFA gate (built on first use), or nil.
 	Gate() *dfaGate
-	// gateSrc is the Go pattern the gate is built from ("" for none).
-	gateSrc() string
+	// gatePattern parses the pattern the gate is built from; nil for
+	// none.
+	gatePattern() *syntax.Regexp
+	// decided reports whether the gate's "yes" is a match.
+	decided() bool
 }
 
 // lazyGate builds a dfaGate from a Go pattern on first use, so that rules
@@ -38,16 +41,32 @@ type Matcher interface {
 type lazyGate struct {
 	once  sync.Once
 	goSrc string
+	loose bool // goSrc only approximates the rule (see dfaGate)
 	g     *dfaGate
 }
 
 func (l *lazyGate) Gate() *dfaGate {
 	l.once.Do(func() {
 		if l.goSrc != "" {
-			l.g = newDFAGate(l.goSrc)
+			l.g = newDFAGate(l.goSrc, l.loose)
 		}
 	})
 	return l.g
+}
+
+func (l *lazyGate) gatePattern() *syntax.Regexp {
+	if l.goSrc == "" {
+		return nil
+	}
+	re, _ := gateRegexp(l.goSrc, l.loose)
+	return re
+}
+
+// decided reports whether the gate's "yes" is a match of the rule: its
+// language is the rule's, so the regex need not confirm it.
+func (l *lazyGate) decided() bool {
+	g := l.Gate()
+	return g != nil && g.exact
 }
 
 // text is one match subject with a lazily computed lower-case copy, so
@@ -258,7 +277,7 @@ func CompilePerl(pat, flags string) (m Matcher, backtracked bool, err error) {
 	approx, _ := translatePerl(approxPerl(pat), f, false)
 	joinable := !strings.ContainsAny(pat, "^$") && !strings.Contains(pat, "(?<") &&
 		!strings.Contains(pat, `\A`) && !strings.Contains(pat, `\z`) && !strings.Contains(pat, `\Z`)
-	return &btMatcher{re: re, gate: gate, src: src, lits: lits, joinable: joinable, lazyGate: lazyGate{goSrc: approx}}, true, nil
+	return &btMatcher{re: re, gate: gate, src: src, lits: lits, joinable: joinable, lazyGate: lazyGate{goSrc: approx, loose: true}}, true, nil
 }
 
 type reFlags struct{ i, m, s, x bool }
@@ -619,5 +638,3 @@ func latin1s(s string) string {
 	}
 	return s
 }
-
-func (l *lazyGate) gateSrc() string { return l.goSrc }

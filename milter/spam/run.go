@@ -152,7 +152,11 @@ func (m *msgState) runRule(r *Rule) float64 {
 		if lits := r.re.Prefilter(); lits != nil && !containsAny(t.lower(), lits) {
 			return b2f(r.Header.Neg)
 		}
-		if g := r.re.Gate(); g == nil || len(t.s) < gateMinText || g.mayMatch(t.s) {
+		g := r.re.Gate()
+		switch {
+		case r.re.decided():
+			hit = g.mayMatch(t.s) // the gate's answer is the pattern's
+		case g == nil || len(t.s) < gateMinText || g.mayMatch(t.s):
 			hit = r.re.Match(t)
 		}
 		return b2f(hit != r.Header.Neg)
@@ -167,26 +171,20 @@ func (m *msgState) runRule(r *Rule) float64 {
 		if lits := r.re.Prefilter(); lits != nil && (g == nil || len(lits) <= 4) && !containsAny(lower, lits) {
 			return 0
 		}
-		if g != nil && !g.mayMatch(m.joinedText(r.Kind).s) {
-			return 0
+		skip := 0
+		if _, ok := r.TFlags["nosubject"]; ok && r.Kind == KindBody && len(lines) > 0 {
+			skip = 1 // the first rendered line is the Subject
+		}
+		if g != nil {
+			// One scan of the lines finds those that may match.
+			if cand, ok := m.gateCandidates(g, r.Kind, skip); ok {
+				return m.matchCandidates(r, cand)
+			}
 		}
 		if bt, ok := r.re.(*btMatcher); ok && g == nil && bt.joinable && len(lines) > 1 && !bt.mayMatch(m.joinedText(r.Kind)) {
 			return 0
 		}
-		if _, ok := r.TFlags["nosubject"]; ok && r.Kind == KindBody && len(lines) > 0 {
-			lines = lines[1:] // the first rendered line is the Subject
-		}
-		if g != nil && len(lines) > 1 {
-			// Most lines cannot match: skip them for the exact engine.
-			cand := make([]*text, 0, 4)
-			for _, ln := range lines {
-				if g.mayMatch(ln.s) {
-					cand = append(cand, ln)
-				}
-			}
-			lines = cand
-		}
-		return matchLines(r, lines)
+		return matchLines(r, lines[skip:])
 	case KindMimeheader:
 		return m.mimeheader(r)
 	}
@@ -216,7 +214,65 @@ func (m *msgState) runLineMember(r *Rule, h *lineHits) float64 {
 		}
 		cand = kept
 	}
+	return m.matchCandidates(r, cand)
+}
+
+// gateCandidates scans the kind's lines, from line from on, with a
+// rule's own gate and returns those it may match; ok is false when the
+// gate gave up on the text.
+func (m *msgState) gateCandidates(g *dfaGate, k RuleKind, from int) (cand []*text, ok bool) {
+	lines, _ := m.linesFor(k)
+	s, ends := m.kindText(k)
+	if cap(m.scanBuf) < len(ends) {
+		m.scanBuf = make([]uint64, len(ends))
+	}
+	out := m.scanBuf[:len(ends)]
+	if !g.scanLines(s, ends, out) {
+		return nil, false
+	}
+	for i := from; i < len(lines); i++ {
+		if out[i] != 0 {
+			cand = append(cand, lines[i])
+		}
+	}
+	return cand, true
+}
+
+// matchCandidates runs a rule on the lines its gates left. A gate whose
+// language is the rule's has already decided a rule that hits once.
+func (m *msgState) matchCandidates(r *Rule, cand []*text) float64 {
+	if len(cand) == 0 {
+		return 0
+	}
+	if maxHits(r) == 1 && r.re.decided() {
+		return 1
+	}
 	return matchLines(r, cand)
+}
+
+// kindText is the kind's lines end to end and where each ends, for line
+// scans.
+func (m *msgState) kindText(k RuleKind) (string, []int) {
+	if kt, ok := m.ktexts[k]; ok {
+		return kt.s, kt.ends
+	}
+	lines, _ := m.linesFor(k)
+	var b strings.Builder
+	ends := make([]int, len(lines))
+	for i, l := range lines {
+		b.WriteString(l.s)
+		ends[i] = b.Len()
+	}
+	if m.ktexts == nil {
+		m.ktexts = map[RuleKind]kindText{}
+	}
+	m.ktexts[k] = kindText{b.String(), ends}
+	return b.String(), ends
+}
+
+type kindText struct {
+	s    string
+	ends []int
 }
 
 // gateMinText is the text length from which a header rule consults its
