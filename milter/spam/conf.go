@@ -262,7 +262,7 @@ func (p *confParser) evalIf(s string) bool {
 		p.warnf("bad if expression %q: %v", s, err)
 		return false
 	}
-	return e.eval(func(id string) float64 {
+	return evalExpr(e, func(id string) float64 {
 		switch id {
 		case "version":
 			return saVersion

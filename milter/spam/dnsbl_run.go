@@ -271,7 +271,7 @@ func (run *dnsRun) answer(m *msgState, l *dnsLookup) {
 			if u.check != nil {
 				run.rblHit(m, u.check, v)
 			} else if u.uri.sub.match(v) {
-				m.hits[u.uri.name] = 1
+				m.setHit(u.uri.name, 1)
 			}
 		}
 	}
@@ -307,11 +307,11 @@ func (run *dnsRun) listings(zone string, vals []string) []string {
 // own rule, then the check_rbl_sub rules of its set.
 func (run *dnsRun) rblHit(m *msgState, c *rblCheck, v string) {
 	if c.sub == nil || c.sub.match(v) {
-		m.hits[c.rule] = 1
+		m.setHit(c.rule, 1)
 	}
 	for _, s := range run.plan.subs[c.set] {
 		if s.sub.match(v) {
-			m.hits[s.rule] = 1
+			m.setHit(s.rule, 1)
 		}
 	}
 }

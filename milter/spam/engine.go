@@ -62,6 +62,7 @@ type Engine struct {
 	// lineSets scan each message once per kind for the lines each rule
 	// could match (see lineSet).
 	lineSets map[RuleKind]*lineSet
+	slots    map[string]int32 // every rule's index in msgState.vals
 }
 
 // ruleSet is what runs for one SA score set.
@@ -168,6 +169,23 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 	}
 	e.NotImpl = sortedKeys(notImpl)
 	e.usable = usable
+	// Every rule gets a slot in msgState.vals, and meta rules read their
+	// operands from there.
+	e.slots = make(map[string]int32, len(c.Rules))
+	for i, name := range sortedKeys(c.Rules) {
+		e.slots[name] = int32(i)
+	}
+	slot := func(n string) int32 {
+		if i, ok := e.slots[n]; ok {
+			return i
+		}
+		return -1
+	}
+	for _, r := range c.Rules {
+		if r.meta != nil {
+			r.meta = bindSlots(r.meta, slot)
+		}
+	}
 	if e.dns, err = newDNSEngine(e, opts); err != nil {
 		return nil, c.Warnings, err
 	}

@@ -11,68 +11,115 @@ import (
 // follows Perl's numeric semantics: && and || return an operand, not a
 // boolean, comparisons and ! return 1 or 0.
 type expr interface {
-	eval(lookup func(string) float64) float64
+	value(en env) float64
+}
+
+// env gives identifiers their values: by name (evalExpr), or by the slot
+// bindSlots gave them (slotEnv), which meta rules use for every message.
+type env interface {
+	ident(identExpr) float64
 }
 
 type (
 	numExpr   float64
-	identExpr string
-	notExpr   struct{ x expr }
-	negExpr   struct{ x expr }
-	binExpr   struct {
-		op   string
+	identExpr struct {
+		name string
+		slot int32 // -1: not bound
+	}
+	notExpr struct{ x expr }
+	negExpr struct{ x expr }
+	binExpr struct {
+		op   byte // see binOps
 		l, r expr
 	}
 )
 
-func (e numExpr) eval(func(string) float64) float64     { return float64(e) }
-func (e identExpr) eval(f func(string) float64) float64 { return f(string(e)) }
-func (e notExpr) eval(f func(string) float64) float64 {
-	return b2f(e.x.eval(f) == 0)
+// binOps codes the binary operators in one byte each.
+var binOps = map[string]byte{
+	"&&": '&', "||": '|', "+": '+', "-": '-', "*": '*', "/": '/',
+	">": '>', "<": '<', ">=": 'g', "<=": 'l', "==": '=', "!=": '!',
 }
-func (e negExpr) eval(f func(string) float64) float64 { return -e.x.eval(f) }
 
-func (e binExpr) eval(f func(string) float64) float64 {
-	l := e.l.eval(f)
+type nameEnv func(string) float64
+
+func (f nameEnv) ident(e identExpr) float64 { return f(e.name) }
+
+// slotEnv holds hit values by slot.
+type slotEnv []float64
+
+func (v slotEnv) ident(e identExpr) float64 {
+	if e.slot < 0 {
+		return 0
+	}
+	return v[e.slot]
+}
+
+// evalExpr evaluates e with identifiers looked up by name.
+func evalExpr(e expr, lookup func(string) float64) float64 { return e.value(nameEnv(lookup)) }
+
+func (e numExpr) value(env) float64      { return float64(e) }
+func (e identExpr) value(en env) float64 { return en.ident(e) }
+func (e notExpr) value(en env) float64   { return b2f(e.x.value(en) == 0) }
+func (e negExpr) value(en env) float64   { return -e.x.value(en) }
+
+func (e binExpr) value(en env) float64 {
+	l := e.l.value(en)
 	switch e.op {
-	case "&&":
+	case '&':
 		if l == 0 {
 			return l
 		}
-		return e.r.eval(f)
-	case "||":
+		return e.r.value(en)
+	case '|':
 		if l != 0 {
 			return l
 		}
-		return e.r.eval(f)
+		return e.r.value(en)
 	}
-	r := e.r.eval(f)
+	r := e.r.value(en)
 	switch e.op {
-	case "+":
+	case '+':
 		return l + r
-	case "-":
+	case '-':
 		return l - r
-	case "*":
+	case '*':
 		return l * r
-	case "/":
+	case '/':
 		if r == 0 {
 			return 0 // Perl would die; SA then treats the rule as not hit
 		}
 		return l / r
-	case ">":
+	case '>':
 		return b2f(l > r)
-	case "<":
+	case '<':
 		return b2f(l < r)
-	case ">=":
+	case 'g':
 		return b2f(l >= r)
-	case "<=":
+	case 'l':
 		return b2f(l <= r)
-	case "==":
+	case '=':
 		return b2f(l == r)
-	case "!=":
+	case '!':
 		return b2f(l != r)
 	}
 	return 0
+}
+
+// bindSlots returns e with each identifier given its slot (-1 for names
+// slot does not know), so that evaluation indexes a slice instead of
+// hashing names.
+func bindSlots(e expr, slot func(string) int32) expr {
+	switch x := e.(type) {
+	case identExpr:
+		return identExpr{name: x.name, slot: slot(x.name)}
+	case notExpr:
+		return notExpr{bindSlots(x.x, slot)}
+	case negExpr:
+		return negExpr{bindSlots(x.x, slot)}
+	case binExpr:
+		return binExpr{op: x.op, l: bindSlots(x.l, slot), r: bindSlots(x.r, slot)}
+	}
+	return e
 }
 
 func b2f(b bool) float64 {
@@ -86,7 +133,7 @@ func b2f(b bool) float64 {
 func exprIdents(e expr, out []string) []string {
 	switch x := e.(type) {
 	case identExpr:
-		return append(out, string(x))
+		return append(out, x.name)
 	case notExpr:
 		return exprIdents(x.x, out)
 	case negExpr:
@@ -210,7 +257,7 @@ func (p *exprParser) level(n int) (expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = binExpr{op: op, l: l, r: r}
+		l = binExpr{op: binOps[op], l: l, r: r}
 	}
 }
 
@@ -250,5 +297,5 @@ func (p *exprParser) unary() (expr, error) {
 	if !isIdentByte(t[0]) {
 		return nil, fmt.Errorf("unexpected %q", t)
 	}
-	return identExpr(t), nil
+	return identExpr{name: t, slot: -1}, nil
 }

@@ -36,6 +36,7 @@ type msgState struct {
 	relays     *relayInfo
 	getCache   map[string][]string
 	hits       map[string]float64
+	vals       []float64 // hits by the rule's slot (Engine.slots), for meta rules
 	evalCache  map[string]any
 	evalKind   RuleKind // kind of the eval rule running (body and rawbody evals see different text)
 	textParts  []*part
@@ -91,7 +92,16 @@ func newMsgState(e *Engine, env *mailmsg.Envelope, raw []byte) *msgState {
 		fl.missingHBSep = true
 	}
 	return &msgState{e: e, env: env, raw: raw, full: full, root: root, hdrs: root.headers, rawH: hb, flags: fl,
-		getCache: map[string][]string{}, hits: map[string]float64{}, evalCache: map[string]any{}}
+		getCache: map[string][]string{}, hits: map[string]float64{}, evalCache: map[string]any{},
+		vals: make([]float64, len(e.slots))}
+}
+
+// setHit records a rule's hit value.
+func (m *msgState) setHit(name string, v float64) {
+	m.hits[name] = v
+	if i, ok := m.e.slots[name]; ok {
+		m.vals[i] = v
+	}
 }
 
 // headerValues returns SA's get() list for name with modifiers.

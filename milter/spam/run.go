@@ -31,7 +31,7 @@ func (e *Engine) runRules(m *msgState) {
 				break
 			}
 			if v := m.runRule(r); v != 0 {
-				m.hits[r.Name] = v
+				m.setHit(r.Name, v)
 			}
 		}
 	}
@@ -40,9 +40,8 @@ func (e *Engine) runRules(m *msgState) {
 	}
 	net.await(m)
 	for _, r := range m.set.metas {
-		v := r.meta.eval(func(n string) float64 { return m.hits[n] })
-		if v != 0 {
-			m.hits[r.Name] = v
+		if v := r.meta.value(slotEnv(m.vals)); v != 0 {
+			m.setHit(r.Name, v)
 		}
 	}
 }

@@ -68,7 +68,7 @@ func TestExpr(t *testing.T) {
 		if err != nil {
 			t.Fatalf("parseExpr(%q): %v", tc.in, err)
 		}
-		if got := e.eval(look); got != tc.want {
+		if got := evalExpr(e, look); got != tc.want {
 			t.Errorf("eval(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
