@@ -65,8 +65,9 @@ type dfaGate struct {
 	// just before it.
 	starts [nctx][]*startStep
 	// States are numbered; trans[state*nclass+class] caches the next
-	// state + 1, negated when entering it found a match, and 0 while not
-	// computed. State 0 is the line start with nothing under way.
+	// state's row offset (state*nclass) + 1, negated when entering it
+	// found a match, and 0 while not computed. State 0 is the line start
+	// with nothing under way.
 	states []dfaState
 	trans  []int32
 	// hitSets interns the sets of patterns matches were found of; index
@@ -435,13 +436,16 @@ func (g *dfaGate) run(sc *scan, s string, i, end int, cur int32) (_ int32, _ int
 	nclass := int32(g.nclass)
 	class := &g.class
 	trans := g.trans
+	// The loop follows the row offset of the state (see trans), which
+	// keeps a multiplication off its chain of dependent loads.
+	row := cur * nclass
 	for i < end {
 		r := rune(s[i])
 		if r < utf8.RuneSelf {
 			i++
 			// The hot path: a known transition into a non-matching state.
-			if v := trans[cur*nclass+int32(class[r])]; v > 0 {
-				cur = v - 1
+			if v := trans[row+int32(class[r])]; v > 0 {
+				row = v - 1
 				continue
 			}
 		} else {
@@ -449,17 +453,17 @@ func (g *dfaGate) run(sc *scan, s string, i, end int, cur int32) (_ int32, _ int
 			r, n = latin1At(s, i)
 			i += n
 		}
-		v, ok := g.advance(sc, cur, r, len(s)-i)
+		v, ok := g.advance(sc, row/nclass, r, len(s)-i)
 		if !ok {
-			return cur, i, false, false
+			return row / nclass, i, false, false
 		}
 		if v < 0 {
-			return -v - 1, i, true, true
+			return (-v - 1) / nclass, i, true, true
 		}
-		cur = v - 1
+		row = v - 1
 		trans = g.trans // advance may have grown the table
 	}
-	return cur, i, false, true
+	return row / nclass, i, false, true
 }
 
 // latin1At decodes the non-ASCII rune at s[i]. Latin-1 strings hold
@@ -499,11 +503,7 @@ func (g *dfaGate) newScan(n int) scan {
 func (g *dfaGate) advance(sc *scan, cur int32, r rune, rest int) (v int32, ok bool) {
 	if r >= 256 {
 		// Outside Latin-1: rare, uncached.
-		nx := g.step(cur, r)
-		if v = nx + 1; g.states[nx].hits != 0 {
-			v = -v
-		}
-		return v, true
+		return g.transValue(g.step(cur, r)), true
 	}
 	idx := cur*int32(g.nclass) + int32(g.class[r])
 	if v = g.trans[idx]; v != 0 {
@@ -522,12 +522,19 @@ func (g *dfaGate) advance(sc *scan, cur int32, r rune, rest int) (v int32, ok bo
 		cur = g.stateFor(st.pcs, st.ctx, st.hits) // the current state survives
 		idx = cur*int32(g.nclass) + int32(g.class[r])
 	}
-	nx := g.step(cur, r)
-	if v = nx + 1; g.states[nx].hits != 0 {
-		v = -v
-	}
+	v = g.transValue(g.step(cur, r))
 	g.trans[idx] = v
 	return v, true
+}
+
+// transValue is how trans holds a move to state nx: its row offset + 1,
+// negated when entering it found a match.
+func (g *dfaGate) transValue(nx int32) int32 {
+	v := nx*int32(g.nclass) + 1
+	if g.states[nx].hits != 0 {
+		v = -v
+	}
+	return v
 }
 
 func (g *dfaGate) reset() {
