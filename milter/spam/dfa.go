@@ -19,12 +19,11 @@ import (
 // slow tail of the message distribution short.
 //
 // Assertions (^ $ \b \B \A \z) are decided as Go's regexp decides them,
-// from the characters on either side, so a gate built from a rule's own
-// Go pattern says exactly what the pattern does (exact), and its "yes" is
-// a match. A gate built from a looser pattern (counts relaxed to fit RE2,
-// or the approximation of a backtracking pattern) only rules texts out.
-// The approximations drop their assertions (loose): regexp2's \b counts
-// Latin-1 letters as word characters, Go's does not.
+// from the characters on either side, so a gate says exactly what its Go
+// pattern does. Built from a rule's own pattern, it is exact and its
+// "yes" is a match; built from a looser one (counts relaxed to fit RE2,
+// or the RE2 approximation of a backtracking pattern), it only rules
+// texts out.
 //
 // One gate may also stand for many patterns (newGateSet): its states then
 // know which patterns' matches they hold, and scanLines tells in one pass
@@ -58,7 +57,7 @@ type dfaGate struct {
 	// start or after a newline).
 	free, line []uint32
 	anchored   bool // some pattern is line-anchored
-	exact      bool // the gate's language is its pattern's (see newDFAGate)
+	exact      bool // the gate's language is its Go pattern's (see newDFAGate)
 	mu         sync.Mutex
 	// starts caches, per context and class, what the implicit starts
 	// become on reading that class: the threads and the matches found
@@ -137,11 +136,10 @@ const dfaMaxResets = 4
 const dfaMaxNewStates = 2048
 
 // newDFAGate builds the gate of a Go (RE2 syntax) pattern; nil when the
-// pattern does not parse or compile even with its counts relaxed. A
-// loose gate ignores the pattern's assertions. The gate is exact when it
-// is neither loose nor relaxed.
-func newDFAGate(goSrc string, loose bool) *dfaGate {
-	re, relaxed := gateRegexp(goSrc, loose)
+// pattern does not parse or compile even with its counts relaxed. The
+// gate is exact unless they were relaxed.
+func newDFAGate(goSrc string) *dfaGate {
+	re, relaxed := gateRegexp(goSrc)
 	if re == nil {
 		return nil
 	}
@@ -149,7 +147,7 @@ func newDFAGate(goSrc string, loose bool) *dfaGate {
 	if err != nil {
 		return nil
 	}
-	g := &dfaGate{prog: prog, words: 1, maxCells: dfaMaxCells, exact: !loose && !relaxed}
+	g := &dfaGate{prog: prog, words: 1, maxCells: dfaMaxCells, exact: !relaxed}
 	start := []uint32{uint32(prog.Start)}
 	var free []uint32
 	if g.anchored = lineAnchored(re); !g.anchored {
@@ -161,9 +159,8 @@ func newDFAGate(goSrc string, loose bool) *dfaGate {
 
 // gateRegexp parses a Go pattern for a gate and simplifies it; nil when it
 // does not parse even with its counts relaxed (relaxed reports that they
-// were). A loose gate's pattern has its assertions taken out, except the
-// line anchors that start every match (see lineAnchored).
-func gateRegexp(goSrc string, loose bool) (re *syntax.Regexp, relaxed bool) {
+// were).
+func gateRegexp(goSrc string) (re *syntax.Regexp, relaxed bool) {
 	// RE2 refuses nested counts whose product passes 1000; loosen the
 	// largest counts first, so small ones like (...){3} keep the gate
 	// selective.
@@ -181,44 +178,10 @@ func gateRegexp(goSrc string, loose bool) (re *syntax.Regexp, relaxed bool) {
 		return nil, false
 	}
 	re = re.Simplify()
-	if loose {
-		re = withoutAssertions(re, true)
-	}
 	if _, err := syntax.Compile(re); err != nil {
 		return nil, false
 	}
 	return re, relaxed
-}
-
-// withoutAssertions returns re with its assertions matching the empty
-// string, keeping the ^ or \A that starts it (head) when every match is
-// line-anchored, so the gate still restarts only at line starts.
-func withoutAssertions(re *syntax.Regexp, head bool) *syntax.Regexp {
-	switch re.Op {
-	case syntax.OpBeginLine, syntax.OpBeginText:
-		if head {
-			return &syntax.Regexp{Op: syntax.OpBeginLine, Flags: re.Flags}
-		}
-		return &syntax.Regexp{Op: syntax.OpEmptyMatch}
-	case syntax.OpEndLine, syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
-		return &syntax.Regexp{Op: syntax.OpEmptyMatch}
-	}
-	if len(re.Sub) == 0 {
-		return re
-	}
-	out := *re
-	out.Sub = make([]*syntax.Regexp, len(re.Sub))
-	for i, sub := range re.Sub {
-		h := false
-		switch re.Op {
-		case syntax.OpCapture, syntax.OpAlternate:
-			h = head
-		case syntax.OpConcat:
-			h = head && i == 0
-		}
-		out.Sub[i] = withoutAssertions(sub, h && lineAnchored(re))
-	}
-	return &out
 }
 
 // newGateSet builds one gate for many parsed patterns: their programs

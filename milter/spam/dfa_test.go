@@ -7,7 +7,7 @@ import (
 )
 
 // A gate built from a Go pattern says what the pattern says, assertions
-// included; a loose one never says "no" where the pattern matches.
+// included.
 func TestDFAGateAgreesWithRegexp(t *testing.T) {
 	texts := []string{
 		"", "a", "hello world\n", "Your full name and address:\n",
@@ -24,8 +24,8 @@ func TestDFAGateAgreesWithRegexp(t *testing.T) {
 	}
 	for _, pat := range pats {
 		re := regexp.MustCompile(pat)
-		g, loose := newDFAGate(pat, false), newDFAGate(pat, true)
-		if g == nil || loose == nil {
+		g := newDFAGate(pat)
+		if g == nil {
 			t.Fatalf("%s: no gate", pat)
 		}
 		if !g.exact {
@@ -36,9 +36,6 @@ func TestDFAGateAgreesWithRegexp(t *testing.T) {
 			if got := g.mayMatch(s); got != want {
 				t.Errorf("%s on %q: gate %v, regexp %v", pat, s, got, want)
 			}
-			if want && !loose.mayMatch(s) {
-				t.Errorf("%s on %q: loose gate says no, regexp matches", pat, s)
-			}
 		}
 	}
 }
@@ -46,7 +43,7 @@ func TestDFAGateAgreesWithRegexp(t *testing.T) {
 // Nested counts beyond RE2's limit are loosened, largest first, so the
 // gate still exists and keeps the small outer count.
 func TestDFAGateRelaxesLargeCounts(t *testing.T) {
-	g := newDFAGate(`(?:a[-_ ]{1,500}b){3}`, false)
+	g := newDFAGate(`(?:a[-_ ]{1,500}b){3}`)
 	if g == nil {
 		t.Fatal("no gate")
 	}
@@ -61,7 +58,7 @@ func TestDFAGateRelaxesLargeCounts(t *testing.T) {
 // A cache too small for the text resets and, past dfaMaxResets, answers
 // "maybe" rather than a wrong "no".
 func TestDFAGateCacheBound(t *testing.T) {
-	g := newDFAGate(`(?:[a-z][0-9]){1,20}QQ`, false)
+	g := newDFAGate(`(?:[a-z][0-9]){1,20}QQ`)
 	var b strings.Builder
 	for i := 0; i < 5000; i++ {
 		b.WriteByte(byte('a' + i%26))
@@ -76,10 +73,10 @@ func TestDFAGateCacheBound(t *testing.T) {
 }
 
 // A gate anchored at line starts restarts only there: after a newline
-// for (?m)^ and for a loose gate, at the text's start only for ^.
+// for (?m)^, at the text's start only for ^.
 func TestDFAGateLineAnchored(t *testing.T) {
 	text := "first line\n   name\n"
-	g := newDFAGate(`^(?:\s{0,5})name`, false)
+	g := newDFAGate(`^(?:\s{0,5})name`)
 	if !g.anchored {
 		t.Fatal("not seen as anchored")
 	}
@@ -89,14 +86,10 @@ func TestDFAGateLineAnchored(t *testing.T) {
 	if g.mayMatch(text) {
 		t.Error("^ without (?m) matched after a newline")
 	}
-	if !newDFAGate(`(?m)^(?:\s{0,5})name`, false).mayMatch(text) {
+	if !newDFAGate(`(?m)^(?:\s{0,5})name`).mayMatch(text) {
 		t.Error("(?m)^: a match at the second line's start was refused")
 	}
-	loose := newDFAGate(`^(?:\s{0,5})name`, true)
-	if !loose.anchored || !loose.mayMatch(text) || loose.mayMatch("your name here\n") {
-		t.Error("a loose anchored gate must restart at line starts and only there")
-	}
-	if newDFAGate(`^a|b`, false).anchored {
+	if newDFAGate(`^a|b`).anchored {
 		t.Error("an alternative without ^ must not anchor the gate")
 	}
 }
@@ -110,16 +103,13 @@ func FuzzDFAGate(f *testing.F) {
 		if err != nil || len(pat) > 200 || len(s) > 4096 {
 			return
 		}
-		g, loose := newDFAGate(pat, false), newDFAGate(pat, true)
-		if g == nil || loose == nil {
+		g := newDFAGate(pat)
+		if g == nil {
 			return // RE2 limits even relaxed: no gate, the engine runs
 		}
 		want := re.MatchString(s)
 		if got := g.mayMatch(s); got != want && (g.exact || want) {
 			t.Fatalf("gate (exact %v) says %v of %q in %q, regexp %v", g.exact, got, pat, s, want)
-		}
-		if want && !loose.mayMatch(s) {
-			t.Fatalf("loose gate refused a match of %q in %q", pat, s)
 		}
 	})
 }

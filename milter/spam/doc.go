@@ -21,10 +21,15 @@
 // relays with trusted_networks/internal_networks or SA's inference.
 //
 // Perl regexes are translated to Go's RE2 syntax when possible and otherwise
-// run on github.com/dlclark/regexp2 behind a looser RE2 "gate" and with a
-// per-match timeout. Mail bytes are matched as Latin-1 so that byte classes
-// such as [\x80-\xff] keep their meaning. Literal prefilters and lower-cased
-// matching of /i rules keep a message at a few milliseconds of CPU.
+// run on github.com/dlclark/regexp2 behind a looser RE2 approximation and
+// with a per-match timeout. Mail bytes are matched as Latin-1 so that byte
+// classes such as [\x80-\xff] keep their meaning. Each pattern has a lazily
+// built DFA (dfa.go) that decides assertions as RE2 does: for an RE2 rule its
+// "yes" is the hit, for a backtracking one its "no" spares regexp2. Body,
+// rawbody, full and uri rules are scanned together, once per message and
+// kind (lineset.go): a case-folded set of every rule's required literals and
+// sets of the short loop-free patterns tell each rule the lines it could
+// match, so most rules never look at the text.
 //
 // Eval functions are implemented for the HeaderEval, RelayEval, FreeMail,
 // MIMEEval, HTMLEval, BodyEval, WLBLEval, ImageInfo, VBounce,

@@ -18,7 +18,7 @@ func gateSetOf(t testing.TB, pats []string) *dfaGate {
 	t.Helper()
 	var res []*syntax.Regexp
 	for _, p := range pats {
-		re, _ := gateRegexp(p, false)
+		re, _ := gateRegexp(p)
 		if re == nil {
 			t.Fatalf("%s: no program", p)
 		}
@@ -47,7 +47,7 @@ func scanEach(t testing.TB, pats []string, lines []string) {
 		t.Fatalf("scan gave up on %d bytes", n)
 	}
 	for p, pat := range pats {
-		g := newDFAGate(pat, false)
+		g := newDFAGate(pat)
 		for i, l := range lines {
 			if got, want := has(out[i*set.words:], p), g.mayMatch(l); got != want {
 				t.Errorf("%s on line %q: set says %v, its own gate %v", pat, l, got, want)
@@ -87,7 +87,7 @@ func FuzzGateSet(f *testing.F) {
 			if _, err := regexp.Compile(p); err != nil {
 				return
 			}
-			if re, _ := gateRegexp(p, false); re == nil {
+			if re, _ := gateRegexp(p); re == nil {
 				return
 			}
 		}

@@ -39,16 +39,16 @@ type Matcher interface {
 // lazyGate builds a dfaGate from a Go pattern on first use, so that rules
 // which never reach a long text cost nothing at load time.
 type lazyGate struct {
-	once  sync.Once
-	goSrc string
-	loose bool // goSrc only approximates the rule (see dfaGate)
-	g     *dfaGate
+	once   sync.Once
+	goSrc  string
+	approx bool // goSrc approximates a backtracking rule
+	g      *dfaGate
 }
 
 func (l *lazyGate) Gate() *dfaGate {
 	l.once.Do(func() {
 		if l.goSrc != "" {
-			l.g = newDFAGate(l.goSrc, l.loose)
+			l.g = newDFAGate(l.goSrc)
 		}
 	})
 	return l.g
@@ -58,7 +58,7 @@ func (l *lazyGate) gatePattern() *syntax.Regexp {
 	if l.goSrc == "" {
 		return nil
 	}
-	re, _ := gateRegexp(l.goSrc, l.loose)
+	re, _ := gateRegexp(l.goSrc)
 	return re
 }
 
@@ -66,7 +66,7 @@ func (l *lazyGate) gatePattern() *syntax.Regexp {
 // language is the rule's, so the regex need not confirm it.
 func (l *lazyGate) decided() bool {
 	g := l.Gate()
-	return g != nil && g.exact
+	return g != nil && g.exact && !l.approx
 }
 
 // text is one match subject with a lazily computed lower-case copy, so
@@ -117,9 +117,10 @@ type btMatcher struct {
 	// a match in the lines joined; one call on the joined text can then
 	// rule out a whole message.
 	joinable bool
+	// lazyGate's pattern is the RE2 approximation (approxPerl): no
+	// match of it, no match.
 	lazyGate
 	re   *regexp2.Regexp
-	gate *goMatcher // looser RE2 pattern; no gate match, no match
 	src  string
 	lits []string
 }
@@ -127,7 +128,7 @@ type btMatcher struct {
 func (m *btMatcher) Prefilter() []string { return m.lits }
 
 func (m *btMatcher) Match(t *text) bool {
-	if m.gate != nil && !m.gate.Match(t) {
+	if g := m.Gate(); g != nil && !g.mayMatch(t.s) {
 		return false
 	}
 	ok, err := m.re.MatchString(t.s)
@@ -136,7 +137,7 @@ func (m *btMatcher) Match(t *text) bool {
 
 // mayMatch is Match for gating: a timeout counts as a possible match.
 func (m *btMatcher) mayMatch(t *text) bool {
-	if m.gate != nil && !m.gate.Match(t) {
+	if g := m.Gate(); g != nil && !g.mayMatch(t.s) {
 		return false
 	}
 	ok, err := m.re.MatchString(t.s)
@@ -270,14 +271,17 @@ func CompilePerl(pat, flags string) (m Matcher, backtracked bool, err error) {
 		return nil, false, fmt.Errorf("regex %s: %v", src, cerr)
 	}
 	re.MatchTimeout = backtrackTimeout
-	gate, lits := gateFor(pat, f)
+	approx, aerr := translatePerl(approxPerl(pat), f, false)
+	if aerr != nil {
+		approx = ""
+	}
+	lits := prefilterFor(approx)
 	if lits == nil {
 		lits = bigLits
 	}
-	approx, _ := translatePerl(approxPerl(pat), f, false)
 	joinable := !strings.ContainsAny(pat, "^$") && !strings.Contains(pat, "(?<") &&
 		!strings.Contains(pat, `\A`) && !strings.Contains(pat, `\z`) && !strings.Contains(pat, `\Z`)
-	return &btMatcher{re: re, gate: gate, src: src, lits: lits, joinable: joinable, lazyGate: lazyGate{goSrc: approx, loose: true}}, true, nil
+	return &btMatcher{re: re, src: src, lits: lits, joinable: joinable, lazyGate: lazyGate{goSrc: approx, approx: true}}, true, nil
 }
 
 type reFlags struct{ i, m, s, x bool }

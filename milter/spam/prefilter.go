@@ -345,22 +345,3 @@ func groupEnd(p string, i int) int {
 	}
 	return len(p)
 }
-
-// gateFor compiles the approximation of a backtracking pattern.
-func gateFor(pat string, f reFlags) (*goMatcher, []string) {
-	src, err := translatePerl(approxPerl(pat), f, false)
-	if err != nil || len(src) > bigPattern {
-		return nil, nil // a huge gate costs as much as the match
-	}
-	re, err := regexp.Compile(src)
-	if err != nil {
-		return nil, nil
-	}
-	g := &goMatcher{re: re}
-	if f.i {
-		if low := lowerPattern(src); low != nil {
-			g.re, g.lower = low, true
-		}
-	}
-	return g, prefilterFor(src)
-}
