@@ -65,7 +65,7 @@ func TestReloadAndDrain(t *testing.T) {
 		freeAddr(t), dir, milterAddr)
 	os.WriteFile(cfgPath, []byte(cfg), 0o600)
 	d := startDaemon(t, dir, nil, "-config", cfgPath)
-	d.waitLog(t, "piece=milter")
+	d.waitLog(t, "msg=listening piece=milter")
 
 	old := milterSession(t, milterAddr)
 	if id := authservOf(t, old, 1); id != "one.example" {
@@ -119,7 +119,7 @@ func TestReloadKeepsSpamEngine(t *testing.T) {
 		freeAddr(t), dir, freeAddr(t), localCF, dir)
 	os.WriteFile(cfgPath, []byte(cfg), 0o600)
 	d := startDaemon(t, dir, nil, "-config", cfgPath)
-	d.waitLog(t, "piece=milter")
+	d.waitLog(t, "msg=listening piece=milter")
 	d.cmd.Process.Signal(syscall.SIGHUP)
 	d.waitLog(t, "config reloaded")
 	if n := strings.Count(d.log(), "spamassassin rules loaded"); n != 1 {
@@ -147,5 +147,34 @@ func TestReloadKeepsSpamEngine(t *testing.T) {
 	if n := strings.Count(d.log(), "spamassassin rules loaded"); n != 3 {
 		t.Errorf("rules loaded %d times after local.cf changed, want 3:\n%s", n, d.log())
 	}
+	d.stop(t)
+}
+
+// TestSignalDuringStartup: a SIGHUP that arrives while the pieces are
+// still starting (the spam rules take seconds to load) is handled once
+// they run; it must not kill the daemon, as an uncaught SIGHUP would.
+func TestSignalDuringStartup(t *testing.T) {
+	if _, err := os.Stat("/usr/share/spamassassin/50_scores.cf"); err != nil {
+		testenv.Missing(t, "Debian's spamassassin rules: %v", err)
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "g.yaml")
+	milterAddr := freeAddr(t)
+	cfg := fmt.Sprintf("http:\n  listen: %s\nstate_dir: %s\nmilter:\n  listen: inet:%s\n  authserv_id: early.example\n  spam:\n    enabled: true\n    site_dir: \"-\"\npolicy:\n  enabled: false\nauth:\n  enabled: false\n",
+		freeAddr(t), dir, milterAddr)
+	os.WriteFile(cfgPath, []byte(cfg), 0o600)
+	d := startDaemon(t, dir, nil, "-config", cfgPath)
+	d.waitLog(t, "msg=starting")
+	early := !strings.Contains(d.log(), "msg=listening piece=milter")
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.waitLog(t, "config reloaded")
+	if !early {
+		t.Log("the pieces were up before the SIGHUP: only the reload was checked")
+	}
+	c := milterSession(t, milterAddr)
+	if id := authservOf(t, c, 1); id != "early.example" {
+		t.Errorf("after an early SIGHUP: authserv-id = %q", id)
+	}
+	c.Close()
 	d.stop(t)
 }

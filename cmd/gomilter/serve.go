@@ -85,13 +85,20 @@ func runServe(args []string, _, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	// Signals are caught before the pieces start: loading the spam rules
+	// takes seconds, and a SIGHUP (a reload by a service manager) or
+	// SIGTERM in that window must wait its turn, not kill the process.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	logger.Info("starting", "pieces", strings.Join(names, ","))
 	s := &server{path: *path, cfg: cfg, logger: logger}
 	if err := s.start(names); err != nil {
 		logger.Error("start failed", "err", err)
 		s.stop(context.Background())
 		return 1
 	}
-	return s.wait()
+	return s.wait(sigs)
 }
 
 func pieceNames() []string {
@@ -187,10 +194,7 @@ func (s *server) goServe(name string, serve func() error) {
 }
 
 // wait handles signals until SIGTERM/SIGINT, then drains and exits 0.
-func (s *server) wait() int {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
+func (s *server) wait(sigs <-chan os.Signal) int {
 	for {
 		select {
 		case err := <-s.failed:
