@@ -256,6 +256,7 @@ func CompilePerl(pat, flags string) (m Matcher, backtracked bool, err error) {
 	if terr2 != nil {
 		return nil, false, terr2
 	}
+	btSrc = possessify(btSrc)
 	opts := regexp2.None
 	if f.i {
 		opts |= regexp2.IgnoreCase
