@@ -3,7 +3,6 @@ package spam
 import (
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"regexp/syntax"
 	"slices"
 	"sync"
@@ -680,12 +679,3 @@ func (g *dfaGate) stateFor(pcs []uint32, ctx uint8, hits int32) int32 {
 
 // has reports whether pattern i is in the set words.
 func has(set []uint64, i int) bool { return set[i/64]&(1<<(i%64)) != 0 }
-
-// count returns the number of patterns in set.
-func count(set []uint64) int {
-	n := 0
-	for _, w := range set {
-		n += bits.OnesCount64(w)
-	}
-	return n
-}

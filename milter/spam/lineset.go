@@ -12,21 +12,23 @@ import (
 // was most of a message's CPU time: about 200 rules of a typical message
 // each read the whole body only to learn they cannot match.
 //
-// A rule stands in one of the set's two gates:
-//   - the exact set, by its gate pattern itself, when that is short and
+// A rule stands in one of the set's gates:
+//   - the literal gate, by the literals one of which every match contains
+//     (Matcher.Prefilter), case-folded: a line without any of them cannot
+//     match;
+//   - an exact gate, by its gate pattern itself, when that is short and
 //     loop-free and the rule has no literals or only weak ones (SA's
 //     FUZZY_* rules, spelled-out letter classes): the scan then says
-//     exactly what the rule's own gate would;
-//   - the literal set, by the literals one of which every match contains
-//     (Matcher.Prefilter), case-folded: a line without any of them cannot
-//     match.
+//     exactly what the rule's own gate would.
 //
-// The two are apart because together their partial matches multiply.
-// Apart, literals and short loop-free patterns keep a set's DFA small: its states are the partial matches a position of text
-// can be in, as in Aho-Corasick, rather than the product of every rule's
-// states that a union of arbitrary patterns grows into (tried: cache
-// resets on most messages; the literals with the FUZZY_* patterns
-// together: ten times the scan time of both apart). Rules with neither
+// Literals and short loop-free patterns keep a gate's DFA small: its
+// states are the partial matches a position of text can be in, as in
+// Aho-Corasick, rather than the product of every rule's states that a
+// union of arbitrary patterns grows into (tried: cache resets on most
+// messages). Even so, the two kinds are kept apart, and the exact
+// patterns go in groups of maxExactGroup, because partial matches of
+// different patterns multiply (literals with the FUZZY_* patterns in one
+// gate: ten times the scan time of the two apart). Rules with neither
 // stay out and scan on their own.
 type lineSet struct {
 	kind  RuleKind
