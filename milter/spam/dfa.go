@@ -356,11 +356,22 @@ func sortedPCs(pcs []uint32) []uint32 {
 // the gate's language occurs in it. It holds the gate's lock for the scan:
 // rules run one at a time per message, so contention is between messages.
 func (g *dfaGate) mayMatch(s string) bool {
+	hit, sure := g.match(s)
+	return hit || !sure // a text that defeats the cache: maybe
+}
+
+// match is mayMatch telling "no" and "don't know" apart: sure is false
+// when the text defeated the cache, and only then. An exact gate's sure
+// answer is its pattern's.
+func (g *dfaGate) match(s string) (hit, sure bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	sc := g.newScan(len(s))
 	cur, _, hit, ok := g.run(&sc, s, 0, len(s), 0)
-	return hit || !ok || g.endHits(cur) != 0 // a text that defeats the cache: maybe
+	if !ok {
+		return false, false
+	}
+	return hit || g.endHits(cur) != 0, true
 }
 
 // scanLines scans the lines of s that end at ends (line i is

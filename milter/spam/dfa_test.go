@@ -1,6 +1,7 @@
 package spam
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -112,4 +113,32 @@ func FuzzDFAGate(f *testing.F) {
 			t.Fatalf("gate (exact %v) says %v of %q in %q, regexp %v", g.exact, got, pat, s, want)
 		}
 	})
+}
+
+// A gate that gives up on a text (too many new states) does not know;
+// a rule whose gate is exact must then ask its regex, not count a hit.
+func TestGateGivingUpIsNotAHit(t *testing.T) {
+	const cf = "header T_HDR_BLOWUP Subject =~ /[ab]*a[ab]{14}c/\nscore T_HDR_BLOWUP 1\n" +
+		"body T_BODY_BLOWUP /x[ab]*a[ab]{14}c/\nscore T_BODY_BLOWUP 1\n"
+	e, _, err := LoadConf("blowup.cf", cf, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab := func(n int, seed uint32) string {
+		b := make([]byte, n)
+		for i := range b {
+			seed = seed*1664525 + 1013904223
+			b[i] = "ab"[seed>>31]
+		}
+		return string(b)
+	}
+	subj := ab(3000, 1)
+	if hit, sure := newDFAGate(`[ab]*a[ab]{14}c`).match(subj); sure {
+		t.Fatalf("the gate was sure (%v): the test needs one that gives up", hit)
+	}
+	msg := "Subject: " + subj + "\r\n\r\nx" + ab(3000, 2) + "\r\n"
+	res := e.CheckBytes(context.Background(), nil, []byte(msg))
+	if len(res.Rules) != 0 {
+		t.Errorf("rules hit on a text without a match: %v", res.Rules)
+	}
 }

@@ -152,10 +152,13 @@ func (m *msgState) runRule(r *Rule) float64 {
 			return b2f(r.Header.Neg)
 		}
 		g := r.re.Gate()
-		switch {
-		case r.re.decided():
-			hit = g.mayMatch(t.s) // the gate's answer is the pattern's
-		case g == nil || len(t.s) < gateMinText || g.mayMatch(t.s):
+		if r.re.decided() {
+			// The gate's answer is the pattern's, unless it gave up.
+			var sure bool
+			if hit, sure = g.match(t.s); !sure {
+				hit = r.re.Match(t)
+			}
+		} else if g == nil || len(t.s) < gateMinText || g.mayMatch(t.s) {
 			hit = r.re.Match(t)
 		}
 		return b2f(hit != r.Header.Neg)
@@ -177,7 +180,7 @@ func (m *msgState) runRule(r *Rule) float64 {
 		if g != nil {
 			// One scan of the lines finds those that may match.
 			if cand, ok := m.gateCandidates(g, r.Kind, skip); ok {
-				return m.matchCandidates(r, cand)
+				return m.matchCandidates(r, cand, true)
 			}
 		}
 		if bt, ok := r.re.(*btMatcher); ok && g == nil && bt.joinable && len(lines) > 1 && !bt.mayMatch(m.joinedText(r.Kind)) {
@@ -202,18 +205,21 @@ func (m *msgState) runLineMember(r *Rule, h *lineHits) float64 {
 	if len(cand) == 0 {
 		return 0
 	}
+	sure := true // every line left is one the gate matched, not a "maybe"
 	if g := r.re.Gate(); g != nil && !r.line.exact {
 		// A line holding a literal may still not match: the rule's own
 		// gate rules most such lines out before the exact engine runs.
 		kept := cand[:0]
 		for _, ln := range cand {
-			if g.mayMatch(ln.s) {
+			hit, ok := g.match(ln.s)
+			if hit || !ok {
 				kept = append(kept, ln)
 			}
+			sure = sure && ok
 		}
 		cand = kept
 	}
-	return m.matchCandidates(r, cand)
+	return m.matchCandidates(r, cand, sure)
 }
 
 // gateCandidates scans the kind's lines, from line from on, with a
@@ -237,13 +243,14 @@ func (m *msgState) gateCandidates(g *dfaGate, k RuleKind, from int) (cand []*tex
 	return cand, true
 }
 
-// matchCandidates runs a rule on the lines its gates left. A gate whose
-// language is the rule's has already decided a rule that hits once.
-func (m *msgState) matchCandidates(r *Rule, cand []*text) float64 {
+// matchCandidates runs a rule on the lines its gates left. When the gate
+// was sure of every line and its language is the rule's, it has already
+// decided a rule that hits once.
+func (m *msgState) matchCandidates(r *Rule, cand []*text, sure bool) float64 {
 	if len(cand) == 0 {
 		return 0
 	}
-	if maxHits(r) == 1 && r.re.decided() {
+	if sure && maxHits(r) == 1 && r.re.decided() {
 		return 1
 	}
 	return matchLines(r, cand)
