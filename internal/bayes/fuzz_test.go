@@ -3,6 +3,8 @@ package bayes
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -45,5 +47,19 @@ func FuzzTokenizeLine(f *testing.F) {
 			}
 		}
 		_ = utf8.ValidString(line)
+	})
+}
+
+// squeezeParagraphs does in one pass what the two regexes it replaced did.
+func FuzzSqueezeParagraphs(f *testing.F) {
+	for _, s := range []string{"", "a\n\nb", " a \n \n\t b ", "x\n \n \ny", "a\x00b", "\n", "\n\n", " \n\r\n \f"} {
+		f.Add(s)
+	}
+	para, space := regexp.MustCompile(`\n+\s*\n+`), regexp.MustCompile(`\s+`)
+	f.Fuzz(func(t *testing.T, s string) {
+		want := strings.ReplaceAll(space.ReplaceAllString(para.ReplaceAllString(s, "\x00"), " "), "\x00", "\n")
+		if got := squeezeParagraphs(s); got != want {
+			t.Fatalf("squeezeParagraphs(%q) = %q, want %q", s, got, want)
+		}
 	})
 }

@@ -153,10 +153,7 @@ func findURIs(b []byte) []string {
 // indentation), the Subject is the first line, and lines longer than 2048
 // bytes are cut after a space.
 func textLines(subject string, parts []string) []string {
-	all := strings.Join(parts, "\n")
-	all = paraRE.ReplaceAllString(all, "\x00")
-	all = spaceRE.ReplaceAllString(all, " ")
-	all = strings.ReplaceAll(all, "\x00", "\n")
+	all := squeezeParagraphs(strings.Join(parts, "\n"))
 	out := []string{subject + "\n"}
 	for _, p := range strings.SplitAfter(all, "\n") {
 		for len(p) > maxBodyLine {
@@ -176,7 +173,54 @@ func textLines(subject string, parts []string) []string {
 
 const maxBodyLine = 2048 // MAX_BODY_LINE_LENGTH
 
-var (
-	paraRE  = regexp.MustCompile(`\n+\s*\n+`)
-	spaceRE = regexp.MustCompile(`\s+`)
-)
+// squeezeParagraphs makes paragraphs lines and other white space one
+// space, as SpamAssassin does before tokenizing the body (s/\n+\s*\n+/\0/g,
+// then s/\s+/ /g, then \0 back to \n) in one pass: a run of white space
+// holding two newlines or more becomes one newline, with one space for
+// what stands before its first newline and one for what stands after its
+// last; any other run becomes one space. NUL bytes become newlines too,
+// as the \0 marker made them.
+func squeezeParagraphs(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if !isRE2Space(c) {
+			if c == 0 {
+				c = '\n'
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		j, first, last, nl := i, -1, -1, 0
+		for ; j < len(s) && isRE2Space(s[j]); j++ {
+			if s[j] == '\n' {
+				if first < 0 {
+					first = j
+				}
+				last = j
+				nl++
+			}
+		}
+		switch {
+		case nl < 2:
+			b.WriteByte(' ')
+		default:
+			if first > i {
+				b.WriteByte(' ')
+			}
+			b.WriteByte('\n')
+			if last+1 < j {
+				b.WriteByte(' ')
+			}
+		}
+		i = j
+	}
+	return b.String()
+}
+
+// isRE2Space is RE2's \s: tab, newline, form feed, carriage return, space.
+func isRE2Space(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
