@@ -1,11 +1,13 @@
 package bayes
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,6 +131,42 @@ func (c *Classifier) tokenize(msg *mailmsg.Message) map[Hash]string {
 	return tokenize(msg, c.ignore, meta)
 }
 
+// Tokens is a message as the classifier sees it. A filter that scores a
+// message and may then auto-learn it tokenizes it once for both.
+type Tokens struct {
+	msg    *mailmsg.Message
+	hashes []Hash
+	skip   bool          // Options.Skip exempts the message
+	took   time.Duration // tokenizing, counted in the score duration
+}
+
+// Tokenize prepares msg for ScoreTokens and LearnTokens. meta stands in
+// for Options.Metadata(msg), for a caller that has already analysed the
+// message; the result must be the same.
+func (c *Classifier) Tokenize(msg *mailmsg.Message, meta []mailmsg.Field) *Tokens {
+	if c.skip != nil && c.skip(msg) {
+		return &Tokens{msg: msg, skip: true}
+	}
+	start := time.Now()
+	h := hashes(tokenize(msg, c.ignore, meta))
+	return &Tokens{msg: msg, hashes: h, took: time.Since(start)}
+}
+
+// Hashes returns the message's token hashes, sorted.
+func (t *Tokens) Hashes() []Hash {
+	out := slices.Clone(t.hashes)
+	slices.SortFunc(out, func(a, b Hash) int { return bytes.Compare(a[:], b[:]) })
+	return out
+}
+
+func (c *Classifier) tokens(msg *mailmsg.Message) *Tokens {
+	var meta []mailmsg.Field
+	if c.meta != nil && (c.skip == nil || !c.skip(msg)) {
+		meta = c.meta(msg)
+	}
+	return c.Tokenize(msg, meta)
+}
+
 // MessageID is the id under which msg is remembered as learned: a hash of
 // its Message-ID field and its body, so that the same message delivered
 // twice (or learned again by hand) is recognised.
@@ -153,11 +191,15 @@ func hashes(toks map[Hash]string) []Hash {
 // learned is false when the message was already learned as that class,
 // or Options.Skip exempts it.
 func (c *Classifier) Learn(ctx context.Context, msg *mailmsg.Message, spam bool, user string) (learned bool, err error) {
-	if c.skip != nil && c.skip(msg) {
+	return c.LearnTokens(ctx, c.tokens(msg), spam, user)
+}
+
+// LearnTokens is Learn for a message already tokenized.
+func (c *Classifier) LearnTokens(ctx context.Context, t *Tokens, spam bool, user string) (learned bool, err error) {
+	if t.skip {
 		return false, nil
 	}
-	toks := hashes(c.tokenize(msg))
-	learned, err = c.store.Learn(ctx, user, MessageID(msg), toks, spam, messageTime(msg, time.Now()))
+	learned, err = c.store.Learn(ctx, user, MessageID(t.msg), t.hashes, spam, messageTime(t.msg, time.Now()))
 	if err != nil {
 		return false, fmt.Errorf("bayes: learn: %w", err)
 	}
@@ -200,13 +242,18 @@ func (c *Classifier) Expire(ctx context.Context, user string) (int, error) {
 // the message is significant or Options.Skip exempts it: then no BAYES_xx
 // rule applies.
 func (c *Classifier) Score(ctx context.Context, msg *mailmsg.Message, user string) (prob float64, ok bool, err error) {
-	if c.skip != nil && c.skip(msg) {
+	return c.ScoreTokens(ctx, c.tokens(msg), user)
+}
+
+// ScoreTokens is Score for a message already tokenized.
+func (c *Classifier) ScoreTokens(ctx context.Context, t *Tokens, user string) (prob float64, ok bool, err error) {
+	if t.skip {
 		return 0, false, nil
 	}
 	start := time.Now()
 	defer func() {
 		if err == nil {
-			c.m.score(prob, ok, time.Since(start).Seconds())
+			c.m.score(prob, ok, (t.took + time.Since(start)).Seconds())
 		}
 	}()
 	nspam, nham, err := c.store.Totals(ctx, user)
@@ -216,7 +263,7 @@ func (c *Classifier) Score(ctx context.Context, msg *mailmsg.Message, user strin
 	if nspam < c.minSpam || nham < c.minHam {
 		return 0, false, nil
 	}
-	return c.scoreTokens(ctx, user, hashes(c.tokenize(msg)), nspam, nham)
+	return c.scoreTokens(ctx, user, t.hashes, nspam, nham)
 }
 
 func (c *Classifier) scoreTokens(ctx context.Context, user string, toks []Hash, nspam, nham uint64) (float64, bool, error) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"math"
 	"strings"
-
-	"github.com/gomilter/gomilter/internal/bayes"
 )
 
 // autoLearnPoints adds up what SpamAssassin's AutoLearnThreshold plugin
@@ -122,7 +120,7 @@ func (e *Engine) autoLearn(ctx context.Context, m *msgState, res *Result) string
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ok, err := e.bayes.c.Learn(ctx, bayes.ParseMessage(m.raw), spam, "")
+	ok, err := e.bayes.c.LearnTokens(ctx, m.bayesTokens(), spam, "")
 	switch {
 	case err != nil:
 		return "failed"

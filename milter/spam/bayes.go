@@ -112,12 +112,17 @@ func (e *Engine) headerState(msg *mailmsg.Message) *msgState {
 // the SMTP envelope, so that a message learned later from a mailbox yields
 // the same tokens as when it was scanned.
 func (e *Engine) bayesMetadata(msg *mailmsg.Message) []mailmsg.Field {
-	m := e.headerState(msg)
+	return e.headerState(msg).bayesMetadata()
+}
+
+// bayesMetadata is Engine.bayesMetadata from a message already analysed
+// for the rules: its relays are not parsed again.
+func (m *msgState) bayesMetadata() []mailmsg.Field {
 	var out []mailmsg.Field
 	if doms := hostsOf(m.headerValues("From", []string{"addr"})); len(doms) > 0 {
 		out = append(out, mailmsg.Field{Name: "x-authordomain", Value: strings.Join(doms, " ")})
 	}
-	if env := parseAddresses(m.envelopeFrom()); len(env) > 0 {
+	if env := parseAddresses(m.headerEnvelopeFrom()); len(env) > 0 {
 		if doms := hostsOf([]string{env[0].addr}); len(doms) > 0 {
 			out = append(out, mailmsg.Field{Name: "x-senderdomain", Value: doms[0]})
 		}
@@ -155,12 +160,16 @@ func hostsOf(addrs []string) []string {
 // bayes_ignore_from or a recipient in bayes_ignore_to keeps the message
 // out of Bayes, both learning and scoring.
 func (e *Engine) bayesIgnored(msg *mailmsg.Message) bool {
-	m := e.headerState(msg)
 	c := e.conf
-	if l := c.addrLists["bayes_ignore_from"]; len(l) > 0 && m.fromMatches(l) {
+	from, to := c.addrLists["bayes_ignore_from"], c.addrLists["bayes_ignore_to"]
+	if len(from) == 0 && len(to) == 0 {
+		return false
+	}
+	m := e.headerState(msg)
+	if len(from) > 0 && m.fromMatches(from) {
 		return true
 	}
-	return len(c.addrLists["bayes_ignore_to"]) > 0 && toInList("bayes_ignore_to")(m, nil) > 0
+	return len(to) > 0 && toInList("bayes_ignore_to")(m, nil) > 0
 }
 
 func (b *bayesDB) close() error { return b.store.Close() }
@@ -194,11 +203,20 @@ func (e *Engine) BayesCounts() (spam, ham int) {
 }
 
 // scoreBayes computes the message's probability once, before the rules.
-func (m *msgState) scoreBayes(ctx context.Context, raw []byte) {
-	p, ok, err := m.e.bayes.c.Score(ctx, bayes.ParseMessage(raw), "")
+func (m *msgState) scoreBayes(ctx context.Context) {
+	p, ok, err := m.e.bayes.c.ScoreTokens(ctx, m.bayesTokens(), "")
 	if err == nil && ok {
 		m.bayesProb = &p
 	}
+}
+
+// bayesTokens tokenizes the message once for scoring and auto-learning,
+// with the metadata of the relays the rules analysed.
+func (m *msgState) bayesTokens() *bayes.Tokens {
+	if m.btoks == nil {
+		m.btoks = m.e.bayes.c.Tokenize(bayes.ParseMessage(m.raw), m.bayesMetadata())
+	}
+	return m.btoks
 }
 
 func (m *msgState) bayesScore() (float64, bool) {

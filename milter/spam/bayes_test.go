@@ -200,3 +200,42 @@ func FuzzBayesMetadata(f *testing.F) {
 		e.bayesIgnored(msg)
 	})
 }
+
+// TestBayesTokensFromRuleState checks that a checked message, tokenized
+// with the metadata of the relays its rules analysed, gives the tokens
+// that learning it from a file (header alone, no SMTP envelope) gives, so
+// that auto-learning and sa-learn train the same tokens.
+func TestBayesTokensFromRuleState(t *testing.T) {
+	e, err := systemEngine(t).withBayes(filepath.Join(t.TempDir(), "bayes.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "train", "*", "*.eml"))
+	step := 5
+	if testing.Short() || raceEnabled {
+		step = 50
+	}
+	// An envelope sender that differs from every header's: the tokens
+	// must not see it.
+	env := &mailmsg.Envelope{MailFrom: "bounce@envelope.invalid"}
+	n := 0
+	for i := 0; i < len(files); i += step {
+		raw, err := os.ReadFile(files[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := newMsgState(e, env, raw)
+		m.set = e.sets[0]
+		e.runRules(m)
+		got := e.bayes.c.Tokenize(bayes.ParseMessage(raw), m.bayesMetadata())
+		want := e.bayes.c.Tokenize(bayes.ParseMessage(raw), e.bayesMetadata(bayes.ParseMessage(raw)))
+		if !slices.Equal(got.Hashes(), want.Hashes()) {
+			t.Errorf("%s: tokens differ from the file's", files[i])
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no corpus messages")
+	}
+}

@@ -52,6 +52,7 @@ type Rule struct {
 
 	re   Matcher
 	line lineMember // place in its kind's lineSet
+	hdr  hdrMember  // header rules: the value they read
 	meta expr
 	deps []string
 }

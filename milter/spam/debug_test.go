@@ -154,6 +154,26 @@ func TestDebugRuleCost(t *testing.T) {
 		}
 	}
 	fmt.Printf("total %v, regexp2 rules %v\n", total, bt)
+	cls := map[string]time.Duration{}
+	for _, n := range names {
+		r := e.conf.Rules[n]
+		c := r.Kind.String() + "/"
+		switch {
+		case r.Eval != nil:
+			c += "eval"
+		case r.Kind == KindHeader:
+			c += r.Header.Name + ":" + strings.Join(r.Header.Mods, ":")
+		default:
+			c += "re"
+		}
+		if _, ok := r.re.(*btMatcher); ok {
+			c += "/bt"
+		}
+		cls[c] += cost[n]
+	}
+	for _, c := range sortedKeys(cls) {
+		fmt.Printf("  %-20s %v\n", c, cls[c])
+	}
 	for _, n := range names[:40] {
 		_, isBT := e.conf.Rules[n].re.(*btMatcher)
 		fmt.Printf("%-32s %v bt=%v %s %.60s\n", n, cost[n], isBT, e.conf.Rules[n].Kind, e.conf.Rules[n].Source)
@@ -198,5 +218,38 @@ func TestDebugSlow(t *testing.T) {
 				fmt.Printf("   %-30s %v\n", n, cost[n])
 			}
 		}
+	}
+}
+
+// TestDebugDumpHits writes every rule hit, `__` subrules and meta rules
+// included, for every corpus message to SPAM_DEBUG_DUMP: two dumps from
+// two revisions must be identical when a change only makes matching
+// faster.
+func TestDebugDumpHits(t *testing.T) {
+	out := os.Getenv("SPAM_DEBUG_DUMP")
+	if out == "" {
+		t.Skip("set SPAM_DEBUG_DUMP")
+	}
+	e := systemEngine(t)
+	files, _ := filepath.Glob(corpusDir(t) + "/train/*/*.eml")
+	var b strings.Builder
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := newMsgState(e, nil, raw)
+		m.deadline = time.Now().Add(time.Minute)
+		m.set = e.sets[0]
+		e.runRules(m)
+		names := sortedKeys(m.hits)
+		fmt.Fprintf(&b, "%s", filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f))
+		for _, n := range names {
+			fmt.Fprintf(&b, " %s=%g", n, m.hits[n])
+		}
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -63,6 +63,7 @@ type Engine struct {
 	// could match (see lineSet).
 	lineSets map[RuleKind]*lineSet
 	slots    map[string]int32 // every rule's index in msgState.vals
+	hdrSpecs []*hdrSpec       // header rules' left sides (see hdrSpec)
 }
 
 // ruleSet is what runs for one SA score set.
@@ -204,7 +205,8 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 		e.bayes = b
 	}
 	e.lineSets = newLineSets(usable)
-	go warmGates(usable, e.lineSets)
+	e.hdrSpecs = newHdrSpecs(usable)
+	go warmGates(usable, e.lineSets, e.hdrSpecs)
 	return e, c.Warnings, nil
 }
 
@@ -212,8 +214,11 @@ func newEngine(c *Conf, opts Options) (*Engine, []string, error) {
 // in the background right after loading, so that the first messages do not
 // each wait for the gates they need; a message that needs one still being
 // built waits only for that one.
-func warmGates(rules []*Rule, sets map[RuleKind]*lineSet) {
+func warmGates(rules []*Rule, sets map[RuleKind]*lineSet, specs []*hdrSpec) {
 	for _, s := range sets {
+		s.get()
+	}
+	for _, s := range specs {
 		s.get()
 	}
 	for _, r := range rules {
@@ -381,7 +386,7 @@ func (e *Engine) check(ctx context.Context, env *mailmsg.Envelope, raw []byte, a
 	m.set = e.sets[0]
 	if rs := e.sets[2]; rs != nil && e.bayes.ready(ctx) {
 		m.set = rs
-		m.scoreBayes(ctx, raw)
+		m.scoreBayes(ctx)
 	}
 	e.runRules(m)
 	return e.result(m)

@@ -129,8 +129,13 @@ func memberPattern(m Matcher) (re *syntax.Regexp, exact bool) {
 			return re, true
 		}
 	}
+	return litPattern(lits), false
+}
+
+// litPattern is the case-folded alternation of lits, nil for none.
+func litPattern(lits []string) *syntax.Regexp {
 	if len(lits) == 0 {
-		return nil, false
+		return nil
 	}
 	alts := make([]string, len(lits))
 	for i, l := range lits {
@@ -138,9 +143,9 @@ func memberPattern(m Matcher) (re *syntax.Regexp, exact bool) {
 	}
 	re, err := syntax.Parse("(?i:"+strings.Join(alts, "|")+")", syntax.Perl)
 	if err != nil {
-		return nil, false
+		return nil
 	}
-	return re.Simplify(), false
+	return re.Simplify()
 }
 
 // loopFree reports whether re (simplified) has no star or plus: its

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomilter/gomilter/internal/bayes"
 	"github.com/gomilter/gomilter/internal/mailmsg"
 )
 
@@ -46,10 +47,11 @@ type msgState struct {
 	timedOut   bool
 	set        *ruleSet
 	bayesProb  *float64
+	btoks      *bayes.Tokens // see bayesTokens
 	flags      *parseFlags
 	mime       *mimeStats
 	lines      map[RuleKind][]*text
-	htexts     map[string]*text
+	hvals      []hdrVal // by Engine.hdrSpecs
 	joined     map[RuleKind]*text
 	lower      map[RuleKind]string
 	lhits      map[RuleKind][]*lineHits
@@ -295,6 +297,12 @@ func (m *msgState) envelopeFrom() string {
 	if m.env != nil && m.env.MailFrom != "" {
 		return m.env.MailFrom
 	}
+	return m.headerEnvelopeFrom()
+}
+
+// headerEnvelopeFrom is the envelope sender as the header alone tells it
+// (Return-Path, the last relay's envfrom...), whatever the SMTP session said.
+func (m *msgState) headerEnvelopeFrom() string {
 	r := m.relayInfo()
 	var last *relay
 	if len(r.untrusted) > 0 {

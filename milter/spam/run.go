@@ -98,19 +98,6 @@ func (m *msgState) joinedText(k RuleKind) *text {
 	return t
 }
 
-// headerText caches the match subject for a header value.
-func (m *msgState) headerText(v string) *text {
-	if t, ok := m.htexts[v]; ok {
-		return t
-	}
-	if m.htexts == nil {
-		m.htexts = map[string]*text{}
-	}
-	t := newText(latin1s(v))
-	m.htexts[v] = t
-	return t
-}
-
 // expired reports whether the message's time budget or ctx ran out.
 func (m *msgState) expired() bool {
 	if m.ctx != nil && m.ctx.Err() != nil {
@@ -140,15 +127,15 @@ func (m *msgState) runRule(r *Rule) float64 {
 	}
 	switch r.Kind {
 	case KindHeader:
-		v, ok := m.headerForRule(&r.Header)
+		hv := m.hdrValue(r)
 		if r.Header.Exists {
-			return b2f(ok)
+			return b2f(hv.present)
 		}
-		t := m.headerText(v)
+		t := hv.t
 		hit := false
-		// Most header values lack the rule's literals: one substring
-		// search each, cheaper than any regex run.
-		if lits := r.re.Prefilter(); lits != nil && !containsAny(t.lower(), lits) {
+		// Most header values lack the rule's literals, which is cheaper
+		// to learn than any regex run.
+		if r.re.Prefilter() != nil && !m.mayHold(r, hv) {
 			return b2f(r.Header.Neg)
 		}
 		g := r.re.Gate()
