@@ -93,6 +93,10 @@ type goMatcher struct {
 	src   string
 	lits  []string
 	lower bool // re expects lower-cased input
+	// fixed counts without the regex when the pattern matches only a
+	// few fixed strings; built on the first Count.
+	fixedOnce sync.Once
+	fixed     *fixedSet
 }
 
 func (m *goMatcher) subject(t *text) string {
@@ -106,6 +110,10 @@ func (m *goMatcher) Prefilter() []string { return m.lits }
 func (m *goMatcher) Match(t *text) bool  { return m.re.MatchString(m.subject(t)) }
 func (m *goMatcher) String() string      { return m.src }
 func (m *goMatcher) Count(t *text, max int) int {
+	m.fixedOnce.Do(func() { m.fixed = newFixedSet(m.re.String()) })
+	if m.fixed != nil {
+		return m.fixed.count(m.subject(t), max)
+	}
 	return len(m.re.FindAllStringIndex(m.subject(t), max))
 }
 
