@@ -29,6 +29,7 @@ type rcvdFormat struct {
 	fields []string
 	dns    bool // the MTA looked up reverse DNS
 	guard  *regexp.Regexp
+	lits   []string // one of them is in every line re matches (lower case)
 }
 
 // qmailGuard selects the qmail/qpsmtpd shapes: "with ... SMTP" not
@@ -43,7 +44,7 @@ func qf(pat string, fields ...string) rcvdFormat {
 
 func rf(pat string, dns bool, fields ...string) rcvdFormat {
 	pat = strings.ReplaceAll(pat, "IP", ipAddr)
-	return rcvdFormat{re: regexp.MustCompile(pat), fields: fields, dns: dns}
+	return rcvdFormat{re: regexp.MustCompile(pat), fields: fields, dns: dns, lits: prefilterFor(pat)}
 }
 
 // rcvdFormats cover the MTAs of the SA test corpus era and today:
@@ -186,7 +187,13 @@ func parseReceived(line string) (r *relay, skip bool) {
 			return finishRelay(r, false, s)
 		}
 	}
+	lowBody := strings.ToLower(body)
 	for _, f := range rcvdFormats {
+		// Most formats name their MTA ("Exim", "(Postfix) with"): a line
+		// without the name is no use to their regex.
+		if f.lits != nil && !containsAny(lowBody, f.lits) {
+			continue
+		}
 		if f.guard != nil && !f.guard.MatchString(body) {
 			continue
 		}
