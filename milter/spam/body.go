@@ -6,11 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-var (
-	paraBreak = regexp.MustCompile(`\n+[ \t\r\f\v]*\n+`)
-	wsAny     = regexp.MustCompile(`[ \t\n\r\f\v]+`)
-)
-
 // render computes the body views once: rendered lines for body rules,
 // decoded parts for rawbody rules, and the HTML results.
 func (m *msgState) render() {
@@ -48,9 +43,7 @@ func (m *msgState) render() {
 			}
 		}
 	}
-	t := paraBreak.ReplaceAllString(text.String(), "\x00")
-	t = wsAny.ReplaceAllString(t, " ")
-	t = strings.ReplaceAll(t, "\x00", "\n")
+	t := squeezeRendered(text.String())
 	subj, ok := m.lastHeader("Subject")
 	if ok {
 		subj += "\n"
@@ -76,6 +69,81 @@ func truncScan(s string, limit int, seps string) string {
 		}
 	}
 	return s[:limit]
+}
+
+// squeezeRendered is SA's rendering of paragraphs, in one pass instead
+// of three over the whole text: s/\n+[ \t\r\f\v]*\n+/\0/g, then
+// s/[ \t\n\r\f\v]+/ /g, then \0 back to \n. The first substitution only
+// matches within a run of white space, so each run is squeezed on its own:
+// its paragraph breaks become newlines, the white space between them one
+// space each. NUL bytes of the text become newlines too.
+func squeezeRendered(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		if !isRenderSpace(s[i]) {
+			if s[i] == 0 {
+				b.WriteByte('\n')
+			} else {
+				b.WriteByte(s[i])
+			}
+			i++
+			continue
+		}
+		end := i
+		for end < len(s) && isRenderSpace(s[end]) {
+			end++
+		}
+		squeezeRun(&b, s[i:end])
+		i = end
+	}
+	return b.String()
+}
+
+// squeezeRun writes one run of white space: a space for each stretch
+// outside the breaks, a newline for each break. A break is a newline
+// stretch, horizontal space and another newline stretch, or failing the
+// second stretch two newlines or more (the regex backs off one).
+func squeezeRun(b *strings.Builder, run string) {
+	p := 0 // run[p:] is not yet written
+	for i := 0; i < len(run); {
+		if run[i] != '\n' {
+			i++
+			continue
+		}
+		k := i
+		for k < len(run) && run[k] == '\n' {
+			k++
+		}
+		h := k
+		for h < len(run) && run[h] != '\n' {
+			h++
+		}
+		k2 := h
+		for k2 < len(run) && run[k2] == '\n' {
+			k2++
+		}
+		end := k2
+		if k2 == h { // no second stretch
+			if k-i < 2 {
+				break // a lone newline: no break in the rest of the run either
+			}
+			end = k
+		}
+		if i > p {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('\n')
+		p, i = end, end
+	}
+	if p < len(run) {
+		b.WriteByte(' ')
+	}
+}
+
+// isRenderSpace is the white space of SA's rendering: [ \t\n\r\f\v].
+func isRenderSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
 // splitShortLines splits at newlines (kept) and cuts lines over

@@ -248,6 +248,9 @@ func (m *msgState) bodyFreemails() []string {
 		}
 	}
 	for _, ln := range m.bodyLines {
+		if strings.IndexByte(ln, '@') < 0 {
+			continue // every address pattern below needs one
+		}
 		ln = urlWithAt.ReplaceAllString(ln, " ")
 		ln = stripLabeledEmails(ln)
 		for _, mm := range bodyEmail.FindAllStringSubmatch(ln, -1) {

@@ -78,3 +78,21 @@ func FuzzGlobMatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSqueezeRendered checks the one-pass paragraph squeeze against the
+// three substitutions it stands for.
+func FuzzSqueezeRendered(f *testing.F) {
+	for _, s := range []string{"", "a\n\nb", "a\n \n \nb", "a \n\t\n\n  b\n", "\n\n", "x\n\v\ny", "a\x00b  \r\n c\n\n\n"} {
+		f.Add(s)
+	}
+	paraBreak := regexp.MustCompile(`\n+[ \t\r\f\v]*\n+`)
+	wsAny := regexp.MustCompile(`[ \t\n\r\f\v]+`)
+	f.Fuzz(func(t *testing.T, s string) {
+		want := paraBreak.ReplaceAllString(s, "\x00")
+		want = wsAny.ReplaceAllString(want, " ")
+		want = strings.ReplaceAll(want, "\x00", "\n")
+		if got := squeezeRendered(s); got != want {
+			t.Fatalf("%q: %q, want %q", s, got, want)
+		}
+	})
+}
