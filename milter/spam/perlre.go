@@ -76,6 +76,16 @@ func (l *lazyGate) decided() bool {
 type text struct {
 	s, low string
 	lowOK  bool
+	rs     []rune // s decoded, for the backtracking engine; nil until asked
+}
+
+// runes returns s as runes, decoded once however many backtracking rules
+// read it (regexp2 decodes the string on every call otherwise).
+func (t *text) runes() []rune {
+	if t.rs == nil {
+		t.rs = []rune(t.s)
+	}
+	return t.rs
 }
 
 func newText(s string) *text { return &text{s: s} }
@@ -139,7 +149,7 @@ func (m *btMatcher) Match(t *text) bool {
 	if g := m.Gate(); g != nil && !g.mayMatch(t.s) {
 		return false
 	}
-	ok, err := m.re.MatchString(t.s)
+	ok, err := m.re.MatchRunes(t.runes())
 	return err == nil && ok
 }
 
@@ -148,14 +158,14 @@ func (m *btMatcher) mayMatch(t *text) bool {
 	if g := m.Gate(); g != nil && !g.mayMatch(t.s) {
 		return false
 	}
-	ok, err := m.re.MatchString(t.s)
+	ok, err := m.re.MatchRunes(t.runes())
 	return err != nil || ok
 }
 
 func (m *btMatcher) String() string { return m.src }
 func (m *btMatcher) Count(t *text, max int) int {
 	n := 0
-	mt, err := m.re.FindStringMatch(t.s)
+	mt, err := m.re.FindRunesMatch(t.runes())
 	for err == nil && mt != nil && n < max {
 		n++
 		mt, err = m.re.FindNextMatch(mt)
