@@ -196,6 +196,29 @@ func splitParagraphs(s string) []string {
 	return out
 }
 
+// uriSchemes are the schemes uriScheme finds, lower case.
+var uriSchemes = []string{"http", "https", "ftp", "mailto", "javascript", "file", "gopher", "news", "telnet", "nntp"}
+
+// hasSchemeColon reports whether a colon in s follows one of uriSchemes
+// (in any case), which uriScheme needs: most lines with a colon ("Re:",
+// "10:30") have none, and the regex, starting with a case-folded
+// alternation, would try every place of them.
+func hasSchemeColon(s string) bool {
+	for i := strings.IndexByte(s, ':'); i >= 0; {
+		for _, sc := range uriSchemes {
+			if i >= len(sc) && strings.EqualFold(s[i-len(sc):i], sc) {
+				return true
+			}
+		}
+		j := strings.IndexByte(s[i+1:], ':')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
 var (
 	uriScheme  = regexp.MustCompile(`(?i)\b(?:https?|ftp|mailto|javascript|file|gopher|news|telnet|nntp):[^\s<>"'` + "`" + `{}|\\^\x00-\x1f\x7f]+`)
 	uriWWW     = regexp.MustCompile(`(?i)\b(?:www\d{0,3}|ftp)\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?(?:/[^\s<>"']*)?`)
@@ -249,7 +272,7 @@ func (m *msgState) uriList() []string {
 		}
 		// Each pattern needs a byte most lines lack; looking for it first
 		// spares the regex engines nearly every line.
-		if strings.IndexByte(ln, ':') >= 0 {
+		if hasSchemeColon(ln) {
 			for _, u := range uriScheme.FindAllString(ln, -1) {
 				add(uriTrailer.ReplaceAllString(u, ""))
 			}

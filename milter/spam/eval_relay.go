@@ -140,7 +140,9 @@ func (m *msgState) hotmailCheckOnce() (forged, noHotmail bool) {
 	if ip && hotmailOKIP.MatchString(rcvd) || orig && hotmailOKOrig.MatchString(rcvd) {
 		return false, false
 	}
-	if hotmailForged.MatchString(rcvd) {
+	// The regex starts with an alternation and \S*: it would try every
+	// place of the header; its literal rules most headers out first.
+	if strings.Contains(rcvd, "hotmail.com") && hotmailForged.MatchString(rcvd) {
 		return true, false
 	}
 	return false, hotmailFrom.MatchString(m.get("From:addr"))

@@ -96,3 +96,17 @@ func FuzzSqueezeRendered(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHasSchemeColon checks that the precheck never rules out a line
+// (Latin-1, as rendered lines are) in which uriScheme finds a URI.
+func FuzzHasSchemeColon(f *testing.F) {
+	for _, s := range []string{"see http://x.example/", "Re: 10:30", "MAILTO:a@b", "xhttps:y", "news:", "\xe9ftp:z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ln := latin1s(s)
+		if uriScheme.MatchString(ln) && !hasSchemeColon(ln) {
+			t.Fatalf("%q: uriScheme matches, precheck says no", ln)
+		}
+	})
+}
