@@ -366,6 +366,14 @@ func (t *translator) run() error {
 
 func (t *translator) step(c byte) error {
 	switch {
+	case c >= 0x80:
+		// Rule files are bytes, as the mail is: a raw byte stands for
+		// the Latin-1 rune the text holds for it (see latin1), in a
+		// class or not. Left raw, it was invalid UTF-8 to RE2 and a
+		// replacement character to regexp2, and never matched.
+		t.writeRune(rune(c))
+		t.i++
+		return nil
 	case c == '\\':
 		return t.escape()
 	case t.class:

@@ -35,6 +35,11 @@ func TestCompilePerl(t *testing.T) {
 		{"unknown escape", `\y`, "", "y", true, false},
 		{"h class", `a\hb`, "", "a\tb", true, false},
 		{"case-insensitive class", `[A-C]x`, "i", "bX", true, false},
+		// Raw bytes in a rule file stand for the mail's bytes.
+		{"raw byte class", "gu[e\xe8\xe9]i", "i", latin1([]byte("de gu\xe8i")), true, false},
+		{"raw UTF-8 bytes", "caf\xc3\xa9", "", latin1([]byte("caf\xc3\xa9")), true, false},
+		{"raw byte not its UTF-8", "caf\xe9", "", latin1([]byte("caf\xc3\xa9")), false, false},
+		{"raw byte backtracking", "(?<=gu)\xe8", "", latin1([]byte("gu\xe8i")), true, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
