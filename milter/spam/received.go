@@ -145,15 +145,24 @@ func parseReceived(line string) (r *relay, skip bool) {
 	if m := rcvdID.FindStringSubmatch(s); m != nil {
 		r.id = m[1]
 	}
-	if m := rcvdHeloEq.FindStringSubmatch(s); m != nil {
-		r.helo = m[1]
-	} else if m := rcvdHeloKW.FindStringSubmatch(s); m != nil {
-		r.helo = m[1]
+	// The unanchored regexes below make regexp try every place of the
+	// line; each needs a literal most lines lack, so look for it first.
+	// (Their case-folded literals hold no k or s, the only ASCII letters
+	// folding with non-ASCII ones, so lower-casing finds them all.)
+	if strings.Contains(s, "helo=") {
+		if m := rcvdHeloEq.FindStringSubmatch(s); m != nil {
+			r.helo = m[1]
+		}
+	}
+	if r.helo == "" && (strings.Contains(s, "HELO ") || strings.Contains(s, "EHLO ")) {
+		if m := rcvdHeloKW.FindStringSubmatch(s); m != nil {
+			r.helo = m[1]
+		}
 	}
 	if m := rcvdBy.FindStringSubmatch(s); m != nil {
 		r.by = m[1]
 	}
-	if strings.Contains(s, " by ") {
+	if strings.Contains(s, " by ") && containsFold(s, " with ") {
 		if m := rcvdAuth.FindStringSubmatch(s); m != nil {
 			r.auth = m[1]
 		}
@@ -162,8 +171,11 @@ func parseReceived(line string) (r *relay, skip bool) {
 		r.auth = otherAuth(s)
 	}
 	body := s[strings.IndexByte(s, ' ')+1:]
-	if m := rcvdEnvFrom.FindStringSubmatch(body); m != nil {
-		r.envfrom = m[1]
+	lowBody := strings.ToLower(body)
+	if strings.Contains(lowBody, "return-path") || strings.Contains(lowBody, "envelope-") {
+		if m := rcvdEnvFrom.FindStringSubmatch(body); m != nil {
+			r.envfrom = m[1]
+		}
 	}
 	if strings.HasPrefix(s, "(") {
 		rest := s[len("(from "):]
@@ -187,7 +199,6 @@ func parseReceived(line string) (r *relay, skip bool) {
 			return finishRelay(r, false, s)
 		}
 	}
-	lowBody := strings.ToLower(body)
 	for _, f := range rcvdFormats {
 		// Most formats name their MTA ("Exim", "(Postfix) with"): a line
 		// without the name is no use to their regex.
