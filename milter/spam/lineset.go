@@ -56,8 +56,12 @@ const maxExactGroup = 32
 var lineSetKinds = []RuleKind{KindBody, KindRawbody, KindFull, KindURI}
 
 // maxExactWindow bounds the longest text a loop-free member pattern may
-// span, so that few of its threads are under way at once.
-const maxExactWindow = 64
+// span, so that few of its threads are under way at once. SA's FUZZY_*
+// patterns spell each letter many ways ("&#1088;" is a p), which takes
+// them to 80-140 characters; in ordinary text few get past a letter or
+// two, so they stay cheap in a group (at 64 they each rescanned most
+// body lines: 2.5% more instructions a message).
+const maxExactWindow = 160
 
 // weakLits is the length of literals too common to rule out lines ("e",
 // "ct"): a rule whose literals are all this short joins the exact set
