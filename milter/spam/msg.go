@@ -52,6 +52,7 @@ type msgState struct {
 	mime       *mimeStats
 	lines      map[RuleKind][]*text
 	hvals      []hdrVal // by Engine.hdrSpecs
+	mimeHdrs   []*mimeHdr
 	joined     map[RuleKind]*text
 	lower      map[RuleKind]string
 	lhits      map[RuleKind][]*lineHits

@@ -294,21 +294,47 @@ func matchLines(r *Rule, lines []*text) float64 {
 
 func (m *msgState) mimeheader(r *Rule) float64 {
 	raw := hasMod(r.Header.Mods, "raw")
-	for _, p := range m.root.all(nil) {
-		for _, h := range p.headers {
-			if !strings.EqualFold(h.name, r.Header.Name) {
-				continue
-			}
-			v := h.dec + "\n"
-			if raw {
-				v = foldRaw.ReplaceAllString(h.raw, " ")
-			}
-			if r.re.Match(newText(latin1s(v))) != r.Header.Neg {
-				return 1
-			}
+	for _, h := range m.mimeHeaders() {
+		if !strings.EqualFold(h.name, r.Header.Name) {
+			continue
+		}
+		if r.re.Match(h.text(raw)) != r.Header.Neg {
+			return 1
 		}
 	}
 	return 0
+}
+
+// mimeHdr is one header field of one MIME part, as mimeheader rules
+// match it; its texts are made once per message, not once per rule.
+type mimeHdr struct {
+	*header
+	dec, raw *text
+}
+
+func (h *mimeHdr) text(raw bool) *text {
+	if raw {
+		if h.raw == nil {
+			h.raw = newText(latin1s(foldRaw.ReplaceAllString(h.header.raw, " ")))
+		}
+		return h.raw
+	}
+	if h.dec == nil {
+		h.dec = newText(latin1s(h.header.dec + "\n"))
+	}
+	return h.dec
+}
+
+func (m *msgState) mimeHeaders() []*mimeHdr {
+	if m.mimeHdrs == nil {
+		m.mimeHdrs = []*mimeHdr{}
+		for _, p := range m.root.all(nil) {
+			for i := range p.headers {
+				m.mimeHdrs = append(m.mimeHdrs, &mimeHdr{header: &p.headers[i]})
+			}
+		}
+	}
+	return m.mimeHdrs
 }
 
 var tagRe = regexp.MustCompile(`<([^<>]+)>`)
