@@ -6,6 +6,9 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
 )
@@ -36,7 +39,6 @@ var presenceOnly = regexp.MustCompile(`(?i)^(?:X-Face|X-(?:Gnu-?PG|PGP|GPG)(?:-K
 var (
 	relaysMeta   = regexp.MustCompile(`^x-spam-relays-(?:external|internal|trusted|untrusted)$`)
 	relaysHeader = regexp.MustCompile(`(?i)^x-spam-relays-(?:external|internal|trusted|untrusted)$`)
-	relayKeys    = regexp.MustCompile(` [a-z]+=`)
 	// noDecodeHeader fields keep encoded words as written
 	// (SpamAssassin's _decode_header exempts them).
 	noDecodeHeader = regexp.MustCompile(`(?i)^(?:Received|(?:Resent-)?(?:Message-ID|Date)|MIME-Version|References|In-Reply-To|List-.*)$`)
@@ -57,6 +59,109 @@ var nameCompression = map[string]string{
 
 type headerSource struct{ name, value string }
 
+// headerKind is what the tokenizer does with fields of one name. Every
+// decision depends on the name alone, and the names repeat from message
+// to message, so they are made once per name (kindOf) rather than by
+// matching the name regexps for every field.
+type headerKind struct {
+	lower    string // the name lower-cased, for the ignore list
+	received bool   // a Received field, whatever its case
+	relays   bool   // an X-Spam-Relays-* field a sender wrote himself
+	ignored  bool   // in the built-in list
+	decode   bool   // encoded words get decoded
+	chew     int    // chewHeader's treatment
+	group    string // also tokenized under this name (*MI, *Ad, *UA)
+	prefix   string // the name in tokens, compressed
+	// solid: the name holds an ASCII byte that is not white space, so
+	// name+value never trims to nothing.
+	solid bool
+}
+
+// What chewHeader does with a value.
+const (
+	chewNone = iota
+	chewMessageIDs
+	chewAddressList
+	chewReceivedLine
+	chewContentTypes
+	chewMIMEVersion
+	chewPresence
+	chewRelayKeys
+)
+
+func newHeaderKind(name string) *headerKind {
+	k := &headerKind{
+		lower:    strings.ToLower(name),
+		received: strings.EqualFold(name, "Received"),
+		relays:   relaysHeader.MatchString(name),
+		ignored:  ignoredHeaders.MatchString(name),
+		decode:   !noDecodeHeader.MatchString(name),
+		prefix:   name,
+	}
+	switch {
+	case msgIDHeader.MatchString(name):
+		k.chew = chewMessageIDs
+	case addrHeader.MatchString(name):
+		k.chew = chewAddressList
+	case name == "Received":
+		k.chew = chewReceivedLine
+	case name == "Content-Type":
+		k.chew = chewContentTypes
+	case name == "MIME-Version":
+		k.chew = chewMIMEVersion
+	case presenceOnly.MatchString(name):
+		k.chew = chewPresence
+	case relaysMeta.MatchString(name):
+		k.chew = chewRelayKeys
+	}
+	switch {
+	case strings.EqualFold(name, "In-Reply-To"), strings.EqualFold(name, "References"), strings.EqualFold(name, "Message-ID"):
+		k.group = "*MI"
+	case strings.EqualFold(name, "From"), strings.EqualFold(name, "To"), strings.EqualFold(name, "Cc"):
+		k.group = "*Ad"
+	case strings.EqualFold(name, "X-Mailer"), strings.EqualFold(name, "User-Agent"):
+		k.group = "*UA"
+	}
+	if c, ok := nameCompression[name]; ok {
+		k.prefix = c
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x80 && !strings.ContainsRune("\t\n\v\f\r ", rune(c)) {
+			k.solid = true
+			break
+		}
+	}
+	return k
+}
+
+// kinds caches headerKind by exact name (the name regexps fold case
+// beyond ASCII, so names are not lower-cased first). Senders choose the
+// names: the cache starts over when it gets big.
+var kinds struct {
+	m sync.Map // string -> *headerKind
+	n atomic.Int32
+}
+
+const maxKinds = 2000
+
+func kindOf(name string) *headerKind {
+	if k, ok := kinds.m.Load(name); ok {
+		return k.(*headerKind)
+	}
+	k := newHeaderKind(name)
+	if kinds.n.Add(1) > maxKinds {
+		kinds.m.Clear()
+		kinds.n.Store(0)
+	}
+	kinds.m.Store(strings.Clone(name), k)
+	return k
+}
+
+type kindField struct {
+	name, value string
+	kind        *headerKind
+}
+
 // headerTokenSources returns the chewed header values to tokenize, grouped
 // by (compressed) name in first-seen order. Only the two Received fields
 // nearest the originator are used: the ones added by our own relays say
@@ -64,23 +169,26 @@ type headerSource struct{ name, value string }
 // fields only; the ignore list (bayes_ignore_header) also to metadata and
 // Received, as in SpamAssassin.
 func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool, meta []mailmsg.Field) []headerSource {
-	var fields, rcvd []mailmsg.Field
+	fields := make([]kindField, 0, len(msg.Header)+len(meta)+2)
+	var rcvd []kindField
 	for _, f := range msg.Header {
+		k := kindOf(f.Name)
 		switch {
-		case strings.EqualFold(f.Name, "Received"):
-			rcvd = append(rcvd, f)
-		case relaysHeader.MatchString(f.Name):
+		case k.received:
+			rcvd = append(rcvd, kindField{f.Name, f.Value, k})
+		case k.relays:
 			// SpamAssassin deletes these from the message before it adds
 			// its own relay metadata: a sender must not be able to forge
 			// the relay tokens.
-		case !ignoredHeaders.MatchString(f.Name):
-			fields = append(fields, f)
+		case !k.ignored:
+			fields = append(fields, kindField{f.Name, f.Value, k})
 		}
 	}
 	for _, f := range meta {
 		// Metadata names are lower case in SpamAssassin (put_metadata),
 		// which its name compression and relay chewing rely on.
-		fields = append(fields, mailmsg.Field{Name: strings.ToLower(f.Name), Value: f.Value})
+		name := strings.ToLower(f.Name)
+		fields = append(fields, kindField{name, f.Value, kindOf(name)})
 	}
 	for i := len(rcvd) - 1; i >= 0 && i >= len(rcvd)-2; i-- {
 		fields = append(fields, rcvd[i])
@@ -88,7 +196,7 @@ func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool, meta []mai
 	if len(ignore) > 0 {
 		kept := fields[:0]
 		for _, f := range fields {
-			if !ignore[strings.ToLower(f.Name)] {
+			if !ignore[f.kind.lower] {
 				kept = append(kept, f)
 			}
 		}
@@ -105,27 +213,19 @@ func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool, meta []mai
 		grouped[name] = val
 	}
 	for _, f := range fields {
-		val := unfold(f.Value)
-		if !noDecodeHeader.MatchString(f.Name) {
+		k := f.kind
+		val := unfold(f.value)
+		if k.decode {
 			val = decodeWords(val)
 		}
-		if strings.TrimSpace(f.Name+val) == "" {
+		if !k.solid && strings.TrimSpace(f.name+val) == "" {
 			continue
 		}
-		val = chewHeader(f.Name, val)
-		switch {
-		case strings.EqualFold(f.Name, "In-Reply-To"), strings.EqualFold(f.Name, "References"), strings.EqualFold(f.Name, "Message-ID"):
-			add("*MI", val)
-		case strings.EqualFold(f.Name, "From"), strings.EqualFold(f.Name, "To"), strings.EqualFold(f.Name, "Cc"):
-			add("*Ad", val)
-		case strings.EqualFold(f.Name, "X-Mailer"), strings.EqualFold(f.Name, "User-Agent"):
-			add("*UA", val)
+		val = chewHeader(k.chew, val)
+		if k.group != "" {
+			add(k.group, val)
 		}
-		name := f.Name
-		if c, ok := nameCompression[name]; ok {
-			name = c
-		}
-		add(name, val)
+		add(k.prefix, val)
 	}
 	out := make([]headerSource, 0, len(order))
 	for _, n := range order {
@@ -134,67 +234,108 @@ func headerTokenSources(msg *mailmsg.Message, ignore map[string]bool, meta []mai
 	return out
 }
 
-func chewHeader(name, val string) string {
-	switch {
-	case msgIDHeader.MatchString(name):
+func chewHeader(how int, val string) string {
+	switch how {
+	case chewMessageIDs:
 		return chewMessageID(val)
-	case addrHeader.MatchString(name):
+	case chewAddressList:
 		return chewAddresses(val)
-	case name == "Received":
+	case chewReceivedLine:
 		return chewReceived(val)
-	case name == "Content-Type":
+	case chewContentTypes:
 		return chewContentType(val)
-	case name == "MIME-Version":
+	case chewMIMEVersion:
 		return strings.Replace(val, "1.0", "", 1)
-	case presenceOnly.MatchString(name):
+	case chewPresence:
 		return "1"
-	case relaysMeta.MatchString(name):
-		return relayKeys.ReplaceAllString(val, " ")
+	case chewRelayKeys:
+		return dropRelayKeys(val)
 	}
 	return val
 }
 
+// dropRelayKeys removes the keys from relay metadata ("[ ip=1.2.3.4
+// rdns=x ]" -> "[ 1.2.3.4 x ]"): s/ [a-z]+=/ /g by hand.
+func dropRelayKeys(v string) string {
+	r := replacer{src: v}
+	for from := 0; ; {
+		i := strings.IndexByte(v[from:], ' ')
+		if i < 0 {
+			break
+		}
+		i += from
+		j := runEnd(v, i+1, func(c byte) bool { return c >= 'a' && c <= 'z' })
+		if j == i+1 || j == len(v) || v[j] != '=' {
+			from = i + 1
+			continue
+		}
+		r.replace(i, j+1, " ")
+		from = j + 1
+	}
+	return r.result()
+}
+
 var (
-	midOutlook  = regexp.MustCompile(`<([0-9a-f]{4})[0-9a-f]{4}[0-9a-f]{4}\$([0-9a-f]{4})[0-9a-f]{4}\$([0-9a-f]{8})@(\S+)>`)
-	midExim     = regexp.MustCompile(`<[A-Za-z0-9]{7}-[A-Za-z0-9]{6}-0[A-Za-z0-9]@`)
-	midDated    = regexp.MustCompile(`<20\d\d[01]\d[0123]\d[012]\d[012345]\d[012345]\d\.[A-F0-9]{10,12}@`)
-	midNonWord  = regexp.MustCompile(`[^_A-Za-z0-9]`)
-	rcvdSendm1  = regexp.MustCompile(`\swith\sSMTP\sid\sg[\dA-Z]{10,12}\s`)
-	rcvdSendm2  = regexp.MustCompile(`\swith\sESMTP\sid\s[\dA-F]{10,12}\s`)
-	rcvdID      = regexp.MustCompile(`\bid\s[a-zA-Z0-9]{7,20}\b`)
-	rcvdEximID  = regexp.MustCompile(`\bid\s[A-Za-z0-9]{7}-[A-Za-z0-9]{6}-0[A-Za-z0-9]`)
-	rcvdDate    = regexp.MustCompile(`(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s)?[0-3\s]?[0-9]\s(?:Jan|Feb|Ma[ry]|Apr|Ju[nl]|Aug|Sep|Oct|Nov|Dec)\s(?:19|20)?[0-9]{2}\s[0-2][0-9](?::[0-5][0-9]){1,2}\s(?:\s*\(|\)|\s*(?:[+-][0-9]{4})|\s*(?:UT|[A-Z]{2,3}T))*`)
-	rcvdIP      = regexp.MustCompile(`\b(\d{1,3}\.)(\d{1,3}\.)(\d{1,3})(\.\d{1,3})\b`)
-	rcvdNoise   = regexp.MustCompile(`\b(?:with|from|for|SMTP|ESMTP)\b`)
-	ctBoundary  = regexp.MustCompile(`(?i)boundary=["'](.*?)["']`)
-	ctHex       = regexp.MustCompile(`[a-fA-F0-9]`)
-	ctPunct     = regexp.MustCompile(`([-_.=]+)`)
-	ctTextWords = regexp.MustCompile(`\b(?:text|charset)\b`)
+	midOutlook = regexp.MustCompile(`<([0-9a-f]{4})[0-9a-f]{4}[0-9a-f]{4}\$([0-9a-f]{4})[0-9a-f]{4}\$([0-9a-f]{8})@(\S+)>`)
+	midExim    = regexp.MustCompile(`<[A-Za-z0-9]{7}-[A-Za-z0-9]{6}-0[A-Za-z0-9]@`)
+	midDated   = regexp.MustCompile(`<20\d\d[01]\d[0123]\d[012]\d[012345]\d[012345]\d\.[A-F0-9]{10,12}@`)
+	ctBoundary = regexp.MustCompile(`(?i)boundary=["'](.*?)["']`)
+	ctHex      = regexp.MustCompile(`[a-fA-F0-9]`)
+	ctPunct    = regexp.MustCompile(`([-_.=]+)`)
 )
 
 // chewMessageID keeps the parts of a Message-ID that identify the software
 // that made it, not the unique parts.
 func chewMessageID(v string) string {
-	v = midOutlook.ReplaceAllString(v, " OEA$1 OEB$2 OEC$3 $4 ")
-	v = midExim.ReplaceAllString(v, "")
-	v = midDated.ReplaceAllString(v, "")
-	return midNonWord.ReplaceAllString(v, " ")
+	// Most ids lack the literals these regexps need.
+	if strings.IndexByte(v, '$') >= 0 {
+		v = midOutlook.ReplaceAllString(v, " OEA$1 OEB$2 OEC$3 $4 ")
+	}
+	if strings.Contains(v, "-0") {
+		v = midExim.ReplaceAllString(v, "")
+	}
+	if strings.Contains(v, "<20") {
+		v = midDated.ReplaceAllString(v, "")
+	}
+	return spaceNonWord(v)
 }
 
 // chewReceived drops queue ids, dates and keywords, and turns each IPv4
 // address into its /24 network plus an ip* token for the whole address.
+// The steps are SpamAssassin's regexp substitutions, applied one after
+// the other, written out by hand (received.go).
 func chewReceived(v string) string {
-	v = rcvdSendm1.ReplaceAllString(v, " ")
-	v = rcvdSendm2.ReplaceAllString(v, " ")
-	v = rcvdID.ReplaceAllString(v, " ")
-	v = rcvdEximID.ReplaceAllString(v, " ")
-	v = rcvdDate.ReplaceAllString(v, "")
+	v = dropSendmailID(v, "SMTP", "g", isDigitOrUpper)    // \swith\sSMTP\sid\sg[\dA-Z]{10,12}\s
+	v = dropSendmailID(v, "ESMTP", "", isDigitOrUpperHex) // \swith\sESMTP\sid\s[\dA-F]{10,12}\s
+	v = dropQueueID(v)                                    // \bid\s[a-zA-Z0-9]{7,20}\b
+	v = dropEximID(v)                                     // \bid\s[A-Za-z0-9]{7}-[A-Za-z0-9]{6}-0[A-Za-z0-9]
+	v = dropDates(v)
 	// Every address becomes its /24 network: SpamAssassin means to keep
 	// 10/8 and 192.168/16 addresses whole, but its test compares an octet
 	// captured with its dot against "10" and never succeeds, so its
 	// databases hold /24s only.
-	v = rcvdIP.ReplaceAllString(v, "$1$2$3 ip*$1$2$3$4 ")
-	return rcvdNoise.ReplaceAllString(v, " ")
+	v = splitIPv4(v)
+	return dropWords(v, "with", "from", "for", "SMTP", "ESMTP")
+}
+
+// spaceNonWord replaces each character that is not [_A-Za-z0-9] with a
+// space, as s/[^_A-Za-z0-9]/ /g does: one space for a whole UTF-8
+// sequence, one for each byte that is not valid UTF-8.
+func spaceNonWord(v string) string {
+	r := replacer{src: v}
+	for i := 0; i < len(v); {
+		if c := v[i]; c < utf8.RuneSelf {
+			if !isWordByte(c) {
+				r.replace(i, i+1, " ")
+			}
+			i++
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(v[i:])
+		r.replace(i, i+n, " ")
+		i += n
+	}
+	return r.result()
 }
 
 func chewContentType(v string) string {
@@ -205,7 +346,7 @@ func chewContentType(v string) string {
 		boundary = ctHex.ReplaceAllString(boundary, "H")
 		boundary = ctPunct.ReplaceAllString(boundary, " $1 ")
 	}
-	return ctTextWords.ReplaceAllString(v+boundary, " ")
+	return dropWords(v+boundary, "text", "charset") // \b(?:text|charset)\b
 }
 
 // chewAddresses turns an address list into N* tokens for display-name
@@ -231,14 +372,37 @@ func chewAddresses(v string) string {
 	return strings.Join(toks, " ")
 }
 
-var foldRE = regexp.MustCompile(`\r?\n[ \t]+`)
-
 // unfold joins folded lines with one space (a fold and the whitespace after
 // it count as one space, as SpamAssassin decodes header values, so dates
-// split across lines still look like dates) and trims the value.
+// split across lines still look like dates) and trims the value. It does
+// in one pass what s/\r?\n[ \t]+/ /g and then deleting every "\r\n" and
+// "\n" did: a line end not followed by blanks just goes, and a CR not
+// before a LF stays.
 func unfold(v string) string {
-	v = foldRE.ReplaceAllString(v, " ")
-	return strings.TrimSpace(strings.NewReplacer("\r\n", "", "\n", "").Replace(v))
+	if strings.IndexByte(v, '\n') < 0 {
+		return strings.TrimSpace(v)
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '\r' && i+1 < len(v) && v[i+1] == '\n' {
+			i++
+			c = '\n'
+		}
+		if c != '\n' {
+			b = append(b, c)
+			continue
+		}
+		j := i + 1
+		for j < len(v) && (v[j] == ' ' || v[j] == '\t') {
+			j++
+		}
+		if j > i+1 {
+			b = append(b, ' ')
+		}
+		i = j - 1
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // wordDecoder decodes RFC 2047 encoded words; any charset is passed through

@@ -22,8 +22,7 @@ func renderHTML(b []byte) (string, []string) {
 			return sb.String(), uris
 		case html.TextToken:
 			if skip == 0 {
-				// No-break spaces separate words like spaces.
-				sb.Write(bytes.ReplaceAll(z.Text(), []byte("\u00a0"), []byte(" ")))
+				writeText(&sb, z.Text())
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
@@ -53,6 +52,22 @@ func renderHTML(b []byte) (string, []string) {
 		}
 	}
 	return sb.String(), uris
+}
+
+// writeText writes HTML text: no-break spaces separate words like
+// spaces.
+func writeText(sb *strings.Builder, t []byte) {
+	nbsp := []byte("\u00a0")
+	for {
+		i := bytes.Index(t, nbsp)
+		if i < 0 {
+			sb.Write(t)
+			return
+		}
+		sb.Write(t[:i])
+		sb.WriteByte(' ')
+		t = t[i+len(nbsp):]
+	}
 }
 
 func linkAttr(k string) bool {

@@ -2,7 +2,6 @@ package bayes
 
 import (
 	"bytes"
-	"strings"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
 )
@@ -21,28 +20,42 @@ func ParseMessage(raw []byte) *mailmsg.Message {
 	}
 	msg := &mailmsg.Message{}
 	rest := raw
+	var folded []byte
 	for len(rest) > 0 {
 		line, next := cutLine(rest)
-		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+		if len(trimCRLF(line)) == 0 {
 			rest = next
 			break
 		}
-		if (line[0] == ' ' || line[0] == '\t') && len(msg.Header) > 0 {
-			f := &msg.Header[len(msg.Header)-1]
-			f.Value += "\r\n" + strings.TrimRight(string(line), "\r\n")
-			rest = next
-			continue
+		if line[0] == ' ' || line[0] == '\t' {
+			break // a continuation line with no field to continue
 		}
 		name, val, ok := bytes.Cut(line, []byte(":"))
 		if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
 			break // body without a separating blank line
 		}
-		msg.Header = append(msg.Header, mailmsg.Field{Name: string(name), Value: strings.TrimRight(string(val), "\r\n")})
 		rest = next
+		f := mailmsg.Field{Name: string(name)}
+		if !isContinuation(rest) {
+			f.Value = string(trimCRLF(val))
+		} else {
+			// The lines of a folded field join with CRLF, built once.
+			folded = append(folded[:0], trimCRLF(val)...)
+			for isContinuation(rest) {
+				line, rest = cutLine(rest)
+				folded = append(append(folded, "\r\n"...), trimCRLF(line)...)
+			}
+			f.Value = string(folded)
+		}
+		msg.Header = append(msg.Header, f)
 	}
 	msg.Body = toCRLF(rest)
 	return msg
 }
+
+func isContinuation(b []byte) bool { return len(b) > 0 && (b[0] == ' ' || b[0] == '\t') }
+
+func trimCRLF(b []byte) []byte { return bytes.TrimRight(b, "\r\n") }
 
 func cutLine(b []byte) (line, rest []byte) {
 	if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -57,11 +70,17 @@ func toCRLF(b []byte) []byte {
 		return b
 	}
 	out := make([]byte, 0, len(b)+len(b)/30)
-	for i, c := range b {
-		if c == '\n' && (i == 0 || b[i-1] != '\r') {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return append(out, b...)
+		}
+		out = append(out, b[:i]...)
+		if i == 0 || b[i-1] != '\r' {
 			out = append(out, '\r')
 		}
-		out = append(out, c)
+		out = append(out, '\n')
+		b = b[i+1:]
 	}
 	return out
 }

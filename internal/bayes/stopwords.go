@@ -25,8 +25,18 @@ func makeSet(words ...string) map[string]bool {
 
 // isStopword reports whether tok is a stopword, ignoring ASCII case.
 func isStopword(tok string) bool {
-	if len(tok) > len("information") {
+	if len(tok) == 0 || len(tok) > len("information") || stopLens[tok[0]|0x20]&(1<<len(tok)) == 0 {
 		return false
 	}
-	return stopwords[asciiLower(tok)]
+	var b [len("information")]byte
+	return stopwords[string(appendLower(b[:0], tok))]
 }
+
+// stopLens[c] has bit n set when a stopword of length n starts with c:
+// it rules out most words without a map lookup.
+var stopLens = func() (t [256]uint16) {
+	for w := range stopwords {
+		t[w[0]] |= 1 << len(w)
+	}
+	return t
+}()

@@ -7,7 +7,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"regexp"
 	"strings"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
@@ -128,23 +127,166 @@ func decodeCTE(cte string, body []byte) []byte {
 	return body
 }
 
-var (
-	uriRE   = regexp.MustCompile(`(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>"'()\[\]{}]+`)
-	emailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+`)
-)
+// maxFoundURIs caps each kind of link findURIs returns from one part.
+const maxFoundURIs = 200
 
 // findURIs returns the links in plain text, and its mail addresses as
 // mailto: links (SpamAssassin's URI list has both).
 func findURIs(b []byte) []string {
 	var out []string
-	for _, m := range uriRE.FindAll(b, 200) {
-		out = append(out, strings.TrimRight(string(m), ".,;:!?"))
+	for p, n := 0, 0; n < maxFoundURIs; n++ {
+		i, j := nextLink(b, p)
+		if i < 0 {
+			break
+		}
+		out = append(out, strings.TrimRight(string(b[i:j]), ".,;:!?"))
+		p = j
 	}
-	for _, m := range emailRE.FindAll(b, 200) {
-		out = append(out, "mailto:"+strings.TrimRight(string(m), ".-"))
+	for p, n := 0, 0; n < maxFoundURIs; n++ {
+		i, j := nextMailAddr(b, p)
+		if i < 0 {
+			break
+		}
+		out = append(out, "mailto:"+strings.TrimRight(string(b[i:j]), ".-"))
+		p = j
 	}
 	return out
 }
+
+// nextLink finds the first link in b[from:], as the regexp
+// (?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>"'()\[\]{}]+ matched it,
+// and returns its bounds, or -1.
+func nextLink(b []byte, from int) (int, int) {
+	for p := from; p < len(b); p++ {
+		switch b[p] | 0x20 {
+		case 'h', 'f', 'w':
+		default:
+			continue
+		}
+		if p > 0 && isWordByte(b[p-1]) {
+			continue
+		}
+		end := linkPrefix(b[p:])
+		if end < 0 {
+			continue
+		}
+		end += p
+		q := end
+		for q < len(b) && !linkStop[b[q]] {
+			q++
+		}
+		if q > end {
+			return p, q
+		}
+	}
+	return -1, -1
+}
+
+// linkPrefix returns the length of the scheme or "www." at the start of
+// b, or -1. Case is ignored as (?i) does: that includes the long s 'ſ'
+// (U+017F), which folds to 's'.
+func linkPrefix(b []byte) int {
+	if n := foldPrefix(b, "http"); n > 0 {
+		m := n
+		if m < len(b) && b[m]|0x20 == 's' {
+			m++
+		} else if bytes.HasPrefix(b[m:], []byte("\u017f")) {
+			m += 2
+		}
+		if bytes.HasPrefix(b[m:], []byte("://")) {
+			return m + 3
+		}
+		if bytes.HasPrefix(b[n:], []byte("://")) {
+			return n + 3
+		}
+		return -1
+	}
+	if n := foldPrefix(b, "ftp://"); n > 0 {
+		return n
+	}
+	return foldPrefix(b, "www.")
+}
+
+// foldPrefix returns len(lit) when b starts with lit, ASCII letters in
+// any case, or -1.
+func foldPrefix(b []byte, lit string) int {
+	if len(b) < len(lit) {
+		return -1
+	}
+	for i := 0; i < len(lit); i++ {
+		c := b[i]
+		if isASCIILetter(c) {
+			c |= 0x20
+		}
+		if c != lit[i] {
+			return -1
+		}
+	}
+	return len(lit)
+}
+
+// linkStop holds the bytes that end a link: RE2's \s and <>"'()[]{}.
+var linkStop = func() (t [256]bool) {
+	for _, c := range []byte("\t\n\f\r <>\"'()[]{}") {
+		t[c] = true
+	}
+	return t
+}()
+
+// nextMailAddr finds the first mail address in b[from:], as the regexp
+// [A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+ matched it, and
+// returns its bounds, or -1. The greedy runs make the local part all
+// of the run of its bytes before an '@' and the domain all the labels
+// that follow.
+func nextMailAddr(b []byte, from int) (int, int) {
+	for p := from; p < len(b); {
+		a := bytes.IndexByte(b[p:], '@')
+		if a < 0 {
+			break
+		}
+		a += p
+		p = a + 1
+		i := a
+		for i > from && isLocalByte(b[i-1]) {
+			i--
+		}
+		if i == a {
+			continue
+		}
+		if j := domainEnd(b, a+1); j > 0 {
+			return i, j
+		}
+	}
+	return -1, -1
+}
+
+// domainEnd returns the end of the domain of two labels or more at
+// b[i:], or -1.
+func domainEnd(b []byte, i int) int {
+	j := i
+	for j < len(b) && isDomainByte(b[j]) {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	labels := 0
+	for j+1 < len(b) && b[j] == '.' && isDomainByte(b[j+1]) {
+		j += 2
+		for j < len(b) && isDomainByte(b[j]) {
+			j++
+		}
+		labels++
+	}
+	if labels == 0 {
+		return -1
+	}
+	return j
+}
+
+func isDomainByte(c byte) bool { return isAlnum(c) || c == '-' }
+
+func isLocalByte(c byte) bool { return isDomainByte(c) || c == '.' || c == '_' || c == '%' || c == '+' }
 
 // textLines turns the rendered parts into the lines the tokenizer reads,
 // as SpamAssassin's get_body_text_array_common does: parts joined by a
@@ -184,13 +326,18 @@ func squeezeParagraphs(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
-		c := s[i]
-		if !isRE2Space(c) {
+		if c := s[i]; !isRE2Space(c) {
 			if c == 0 {
-				c = '\n'
+				b.WriteByte('\n')
+				i++
+				continue
 			}
-			b.WriteByte(c)
-			i++
+			j := i + 1
+			for j < len(s) && s[j] != 0 && !isRE2Space(s[j]) {
+				j++
+			}
+			b.WriteString(s[i:j])
+			i = j
 			continue
 		}
 		j, first, last, nl := i, -1, -1, 0

@@ -2,7 +2,6 @@ package bayes
 
 import (
 	"crypto/sha1"
-	"regexp"
 	"strings"
 
 	"github.com/gomilter/gomilter/internal/mailmsg"
@@ -50,83 +49,128 @@ func tokenize(msg *mailmsg.Message, ignore map[string]bool, meta []mailmsg.Field
 	if f := msg.All("Subject"); len(f) > 0 {
 		subject = decodeWords(unfold(f[len(f)-1].Value)) // the last one, as SpamAssassin's get_header
 	}
-	toks := make(map[Hash]string, 512)
-	add := func(ts []string) {
-		for _, t := range ts {
-			if t != "" {
-				toks[HashToken(t)] = t
-			}
-		}
-	}
-	n := 0
+	s := &tokenSink{toks: make(map[Hash]string, 512)}
 	for _, line := range textLines(subject, c.text) {
-		ts := tokenizeLine(line, "", regionBody)
-		add(ts)
-		if n += len(ts); n >= maxBodyTokens {
+		if s.line(line, "", regionBody); s.n >= maxBodyTokens {
 			break
 		}
 	}
-	n = 0
+	s.n = 0
 	for _, u := range c.uris {
-		ts := tokenizeLine(u, "", regionURI)
-		add(ts)
-		if n += len(ts); n >= maxURITokens {
+		if s.line(u, "", regionURI); s.n >= maxURITokens {
 			break
 		}
 	}
-	n = 0
+	s.n = 0
 	for _, hv := range headerTokenSources(msg, ignore, meta) {
-		ts := tokenizeLine(hv.value, "H"+hv.name+":", regionHeader)
-		add(ts)
-		if n += len(ts); n >= maxHeaderTokens {
+		if s.line(hv.value, "H"+hv.name+":", regionHeader); s.n >= maxHeaderTokens {
 			break
 		}
 	}
-	return toks
+	return s.toks
+}
+
+// tokenSink receives tokens. Each is assembled in buf and only becomes a
+// string of its own when it is new to toks: about four tokens in ten
+// are repeats within a message.
+type tokenSink struct {
+	toks map[Hash]string
+	list []string // without toks: every token in order (tokenizeLine)
+	buf  []byte
+	n    int // tokens made, repeats and empty ones included (the caps count them)
+}
+
+// emit takes the token in buf.
+func (s *tokenSink) emit() {
+	s.n++
+	if s.toks == nil {
+		s.list = append(s.list, string(s.buf))
+		return
+	}
+	if len(s.buf) == 0 {
+		return
+	}
+	var h Hash
+	sum := sha1.Sum(s.buf)
+	copy(h[:], sum[len(sum)-5:])
+	// A different text with the same hash replaces the earlier one, as
+	// a plain map assignment would.
+	if old, ok := s.toks[h]; !ok || old != string(s.buf) {
+		s.toks[h] = string(s.buf)
+	}
+}
+
+// token emits a+b.
+func (s *tokenSink) token(a, b string) {
+	s.buf = append(append(s.buf[:0], a...), b...)
+	s.emit()
 }
 
 // tokenizeLine splits one line of text into tokens with SpamAssassin's
 // rules; prefix goes before every token ("H<header>:" for header values).
 func tokenizeLine(line, prefix string, region int) []string {
+	var s tokenSink
+	s.line(line, prefix, region)
+	return s.list
+}
+
+func (s *tokenSink) line(line, prefix string, region int) {
 	line = keepTokenChars(line)
 	if strings.Contains(line, "...") {
-		line = dotsRE.ReplaceAllString(line, "$1 $2 $3")
+		line = spreadRuns(line, '.', 3)
 	}
 	if strings.Contains(line, "--") {
-		line = dashesRE.ReplaceAllString(line, "$1 $2 $3")
+		line = spreadRuns(line, '-', 2)
 	}
 	if region != regionHeader {
 		line = lowerTitleCase(line)
 	}
-	var out []string
-	for _, tok := range strings.FieldsFunc(line, isSpace) {
-		tok = strings.TrimLeft(tok, `-'".,`)
-		tok = strings.TrimRight(tok, `-'".,`)
+	// After keepTokenChars the only separator left is the ASCII space
+	// (strings.Fields would also split UTF-8 no-break spaces).
+	for i := 0; i < len(line); {
+		if line[i] == ' ' {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(line) && line[j] != ' ' {
+			j++
+		}
+		tok := trimPunct(line[i:j])
+		i = j
 		if len(tok) < 3 || isStopword(tok) {
 			continue
 		}
-		out = appendToken(out, tok, prefix, region)
+		s.add(tok, prefix, region)
 	}
-	return out
 }
 
-// isSpace: after keepTokenChars the only separator left is the ASCII space
-// (strings.Fields would also split UTF-8 no-break spaces).
-func isSpace(r rune) bool { return r == ' ' }
+// trimPunct trims -'". and , from both ends.
+func trimPunct(tok string) string {
+	isPunct := func(c byte) bool { return c == '-' || c == '\'' || c == '"' || c == '.' || c == ',' }
+	for len(tok) > 0 && isPunct(tok[0]) {
+		tok = tok[1:]
+	}
+	for len(tok) > 0 && isPunct(tok[len(tok)-1]) {
+		tok = tok[:len(tok)-1]
+	}
+	return tok
+}
 
-func appendToken(out []string, tok, prefix string, region int) []string {
+// add emits the tokens of one word.
+func (s *tokenSink) add(tok, prefix string, region int) {
 	if region != regionHeader {
 		if hasAround(tok, '@', isNonSpace) {
-			out = append(out, mailAddrTokens(tok)...)
+			eachAddrToken(tok, s.token)
 		} else if hasAround(tok, '.', isASCIILetter) {
-			out = append(out, "UD:"+tok)
+			s.token("UD:", tok)
 			for bit := tok; ; {
 				i := strings.IndexByte(bit, '.')
 				if i <= 0 || i == len(bit)-1 {
 					break
 				}
 				bit = bit[i+1:]
-				out = append(out, "UD:"+bit)
+				s.token("UD:", bit)
 			}
 		}
 	}
@@ -134,9 +178,10 @@ func appendToken(out []string, tok, prefix string, region int) []string {
 		if hasTwoContinuations(tok) {
 			if chars := wideUTF8Chars(tok); len(chars) > 0 {
 				for _, ch := range chars {
-					out = append(out, prefix+"u8:"+ch)
+					s.buf = append(append(append(s.buf[:0], prefix...), "u8:"...), ch...)
+					s.emit()
 				}
-				return out
+				return
 			}
 		}
 		if region != regionURI {
@@ -144,26 +189,25 @@ func appendToken(out []string, tok, prefix string, region int) []string {
 		}
 	}
 	if region != regionHeader {
-		stripped := stripNonWord(tok)
-		hasOther := stripped != tok
+		// The word without the bytes that are not [A-Za-z0-9_:*] (the
+		// way SpamAssassin decomposes "Foo!" into "Foo"), then both
+		// lower-cased when the word has capitals.
+		s.buf = appendStripped(append(s.buf[:0], prefix...), tok, false)
+		hasOther := len(s.buf)-len(prefix) != len(tok)
 		if hasOther {
-			out = append(out, prefix+stripped)
+			s.emit()
 		}
-		if strings.ContainsAny(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-			out = append(out, prefix+asciiLower(tok))
+		if hasUpper(tok) {
+			s.buf = appendLower(append(s.buf[:0], prefix...), tok)
+			s.emit()
 			if hasOther {
-				out = append(out, prefix+asciiLower(stripped))
+				s.buf = appendStripped(append(s.buf[:0], prefix...), tok, true)
+				s.emit()
 			}
 		}
 	}
-	return append(out, prefix+tok)
+	s.token(prefix, tok)
 }
-
-var (
-	dotsRE   = regexp.MustCompile(`(\w)(\.{3,6})(\w)`)
-	dashesRE = regexp.MustCompile(`(\w)(-{2,6})(\w)`)
-	titleRE  = regexp.MustCompile(`(?:^|\.\s+)([A-Z])([^A-Z]+)(?:\s|$)`)
-)
 
 // hasAround reports a sep byte with a non-space before it and a byte
 // satisfying after after it (the regexps \S@\S and \S\.[a-z]).
@@ -180,56 +224,85 @@ func isNonSpace(c byte) bool { return c != ' ' }
 
 func isASCIILetter(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
 
-// stripNonWord removes every byte that is not [A-Za-z0-9_:*], the way
-// SpamAssassin decomposes "Foo!" into "Foo".
-func stripNonWord(tok string) string {
-	b := make([]byte, 0, len(tok))
+// appendStripped appends the bytes of tok that are [A-Za-z0-9_:*],
+// lower-cased if lower.
+func appendStripped(b []byte, tok string, lower bool) []byte {
 	for i := 0; i < len(tok); i++ {
 		c := tok[i]
 		if isASCIILetter(c) || (c >= '0' && c <= '9') || c == '_' || c == ':' || c == '*' {
+			if lower && isUpper(c) {
+				c += 'a' - 'A'
+			}
 			b = append(b, c)
 		}
 	}
-	return string(b)
+	return b
+}
+
+// appendLower appends tok with ASCII capitals lower-cased.
+func appendLower(b []byte, tok string) []byte {
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if isUpper(c) {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // keepTokenChars replaces every byte that cannot be part of a token with a
 // space: kept are ASCII letters, digits and ,@*!_'"$. - plus 8-bit bytes
 // A1-FF and UTF-8 sequences (SpamAssassin works on bytes, not runes).
 func keepTokenChars(s string) string {
-	b := []byte(s)
-	for i := 0; i < len(b); {
-		c := b[i]
+	var b strings.Builder
+	b.Grow(len(s))
+	done := 0 // s[:done] is in b
+	for i := 0; i < len(s); {
+		c := s[i]
 		if c < 0x80 {
-			if !tokenASCII(c) {
-				b[i] = ' '
+			if !tokenASCII[c] {
+				b.WriteString(s[done:i])
+				b.WriteByte(' ')
+				done = i + 1
 			}
 			i++
 			continue
 		}
-		if n := utf8SeqLen(b[i:]); n > 0 {
+		if n := utf8SeqLen(s[i:]); n > 0 {
 			i += n
 			continue
 		}
 		if c < 0xA1 {
-			b[i] = ' '
+			b.WriteString(s[done:i])
+			b.WriteByte(' ')
+			done = i + 1
 		}
 		i++
 	}
-	return string(b)
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
 }
 
-func tokenASCII(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
+var tokenASCII = func() (t [0x80]bool) {
+	for c := range t {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			t[c] = true
+		}
 	}
-	return strings.IndexByte(`,@*!_'"$. -`, c) >= 0
-}
+	for _, c := range []byte(`,@*!_'"$. -`) {
+		t[c] = true
+	}
+	return t
+}()
 
 // utf8SeqLen is the length of a well-formed-looking UTF-8 multi-byte
 // sequence at the start of b (lead byte range plus continuation bytes), or 0.
-func utf8SeqLen(b []byte) int {
+func utf8SeqLen(b string) int {
 	n := 0
 	switch c := b[0]; {
 	case c >= 0xC0 && c <= 0xDF:
@@ -244,8 +317,8 @@ func utf8SeqLen(b []byte) int {
 	if len(b) < n {
 		return 0
 	}
-	for _, c := range b[1:n] {
-		if c < 0x80 || c > 0xBF {
+	for i := 1; i < n; i++ {
+		if !isCont(b[i]) {
 			return 0
 		}
 	}
@@ -304,7 +377,7 @@ func firstChars(tok string, n int) string {
 	i := 0
 	for ; n > 0 && i < len(tok); n-- {
 		if tok[i] >= 0xC0 {
-			if l := utf8SeqLen([]byte(tok[i:min(len(tok), i+4)])); l > 0 {
+			if l := utf8SeqLen(tok[i:min(len(tok), i+4)]); l > 0 {
 				i += l
 				continue
 			}
@@ -317,41 +390,146 @@ func firstChars(tok string, n int) string {
 // lowerTitleCase lower-cases a capital letter that starts a line or a
 // sentence when the rest of its word is not upper case ("Hello" -> "hello",
 // "HELLO" stays), so sentence position does not split a word's counts.
+//
+// The result must stay what the regexp substitution it replaced gave,
+// quirks included (tokens learned with it are in users' databases): each
+// leftmost match of (?:^|\.\s+)([A-Z])([^A-Z]+)(?:\s|$) became a space,
+// the lower-cased capital, the rest of the match and a space, so the '.'
+// and the white space before the capital were dropped. The greedy
+// [^A-Z]+ makes a match end at the text's end when no capital follows,
+// else just after the last white space before that capital.
 func lowerTitleCase(s string) string {
-	if !strings.ContainsAny(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+	if !hasUpper(s) {
 		return s
 	}
-	return titleRE.ReplaceAllStringFunc(s, func(m string) string {
-		sm := titleRE.FindStringSubmatch(m)
-		return " " + asciiLower(sm[1]) + sm[2] + " "
-	})
+	var b []byte
+	done := 0 // s[:done] is in b
+	for p := 0; p < len(s); {
+		c := -1 // the capital
+		if p == 0 && isUpper(s[0]) {
+			c = 0
+		} else if s[p] == '.' {
+			q := p + 1
+			for q < len(s) && isRE2Space(s[q]) {
+				q++
+			}
+			if q > p+1 && q < len(s) && isUpper(s[q]) {
+				c = q
+			}
+		}
+		end := -1
+		if c >= 0 {
+			e, lastSpace := c+1, -1
+			for ; e < len(s) && !isUpper(s[e]); e++ {
+				if e > c+1 && isRE2Space(s[e]) {
+					lastSpace = e
+				}
+			}
+			switch {
+			case e == len(s) && e > c+1:
+				end = e
+			case lastSpace >= 0:
+				end = lastSpace + 1
+			}
+		}
+		if end < 0 {
+			// Past the start only a '.' can begin a match.
+			i := strings.IndexByte(s[p+1:], '.')
+			if i < 0 {
+				break
+			}
+			p += 1 + i
+			continue
+		}
+		if b == nil {
+			b = make([]byte, 0, len(s)+16)
+		}
+		b = append(b, s[done:p]...)
+		b = append(b, ' ', s[c]+('a'-'A'))
+		b = append(b, s[c+1:end]...)
+		b = append(b, ' ')
+		done, p = end, end
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[done:]...))
 }
 
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 32
+// spreadRuns puts a space on each side of a run of min to 6 sep bytes
+// between two word characters ("a...b" -> "a ... b"), leftmost first
+// and without overlaps, as the substitution s/(\w)(\.{3,6})(\w)/$1 $2 $3/g
+// (and its "-{2,6}" twin) it replaced.
+func spreadRuns(s string, sep byte, min int) string {
+	var b []byte
+	done := 0
+	for p := 0; p+1 < len(s); p++ {
+		if !isWordByte(s[p]) || s[p+1] != sep {
+			continue
+		}
+		q := p + 1
+		for q < len(s) && s[q] == sep {
+			q++
+		}
+		if n := q - p - 1; n < min || n > 6 || q == len(s) || !isWordByte(s[q]) {
+			p = q - 1
+			continue
+		}
+		if b == nil {
+			b = make([]byte, 0, len(s)+16)
+		}
+		b = append(b, s[done:p+1]...)
+		b = append(b, ' ')
+		b = append(b, s[p+1:q]...)
+		b = append(b, ' ', s[q])
+		done, p = q+1, q
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[done:]...))
+}
+
+// isWordByte is RE2's \w: ASCII letters, digits and '_'.
+func isWordByte(c byte) bool {
+	return isASCIILetter(c) || (c >= '0' && c <= '9') || c == '_'
+}
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isUpper(s[i]) {
+			return true
 		}
 	}
-	return string(b)
+	return false
 }
 
 // mailAddrTokens turns local@domain into U*local, D*domain and one D* token
 // per parent domain.
 func mailAddrTokens(addr string) []string {
+	var out []string
+	eachAddrToken(addr, func(kind, s string) { out = append(out, kind+s) })
+	return out
+}
+
+// eachAddrToken calls fn with the kind ("U*", "D*") and text of each of
+// addr's tokens, as mailAddrTokens lists them.
+func eachAddrToken(addr string, fn func(kind, s string)) {
 	i := strings.LastIndexByte(addr, '@')
 	if i <= 0 || i == len(addr)-1 {
-		return nil
+		return
 	}
 	dom := addr[i+1:]
-	out := []string{"U*" + addr[:i], "D*" + dom}
+	fn("U*", addr[:i])
+	fn("D*", dom)
 	for {
 		j := strings.IndexByte(dom, '.')
 		if j <= 0 || j == len(dom)-1 {
-			return out
+			return
 		}
 		dom = dom[j+1:]
-		out = append(out, "D*"+dom)
+		fn("D*", dom)
 	}
 }
