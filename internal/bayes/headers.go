@@ -258,20 +258,14 @@ func chewHeader(how int, val string) string {
 // rdns=x ]" -> "[ 1.2.3.4 x ]"): s/ [a-z]+=/ /g by hand.
 func dropRelayKeys(v string) string {
 	r := replacer{src: v}
-	for from := 0; ; {
-		i := strings.IndexByte(v[from:], ' ')
-		if i < 0 {
-			break
-		}
-		i += from
+	r.each(" ", func(i int) int {
 		j := runEnd(v, i+1, func(c byte) bool { return c >= 'a' && c <= 'z' })
 		if j == i+1 || j == len(v) || v[j] != '=' {
-			from = i + 1
-			continue
+			return -1
 		}
 		r.replace(i, j+1, " ")
-		from = j + 1
-	}
+		return j + 1
+	})
 	return r.result()
 }
 

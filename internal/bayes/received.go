@@ -56,6 +56,23 @@ type replacer struct {
 	done int // src[:done] is in b
 }
 
+// each calls try at every place of lit in the source, left to right;
+// try returns where a replacement it made ends, and the search goes on
+// from there, or -1 to go on from the next byte.
+func (r *replacer) each(lit string, try func(i int) int) {
+	for from := 0; ; {
+		i := strings.Index(r.src[from:], lit)
+		if i < 0 {
+			return
+		}
+		i += from
+		from = i + 1
+		if end := try(i); end >= 0 {
+			from = end
+		}
+	}
+}
+
 // replace puts repl for src[i:j].
 func (r *replacer) replace(i, j int, repl ...string) {
 	if r.b == nil {
@@ -79,34 +96,28 @@ func (r *replacer) result() string {
 // is 10 to 12 bytes of class.
 func dropSendmailID(v, proto, lead string, class func(byte) bool) string {
 	r := replacer{src: v}
-	for from := 0; ; {
-		i := strings.Index(v[from:], "with")
-		if i < 0 {
-			break
-		}
-		i += from
-		from = i + 1
+	r.each("with", func(i int) int {
 		if i == 0 || i-1 < r.done || !isRE2Space(v[i-1]) {
-			continue
+			return -1
 		}
 		j := skipSpace(v, i+len("with"))
 		if j < 0 || skipLit(v, j, proto) < 0 {
-			continue
+			return -1
 		}
 		if j = skipSpace(v, j+len(proto)); j < 0 || skipLit(v, j, "id") < 0 {
-			continue
+			return -1
 		}
 		if j = skipSpace(v, j+len("id")); j < 0 || skipLit(v, j, lead) < 0 {
-			continue
+			return -1
 		}
 		j += len(lead)
 		k := runEnd(v, j, class)
 		if n := k - j; n < 10 || n > 12 || skipSpace(v, k) < 0 {
-			continue
+			return -1
 		}
 		r.replace(i-1, k+1, " ")
-		from = k + 1
-	}
+		return k + 1
+	})
 	return r.result()
 }
 
@@ -115,27 +126,21 @@ func dropSendmailID(v, proto, lead string, class func(byte) bool) string {
 // followed by '_'.
 func dropQueueID(v string) string {
 	r := replacer{src: v}
-	for from := 0; ; {
-		i := strings.Index(v[from:], "id")
-		if i < 0 {
-			break
-		}
-		i += from
-		from = i + 1
+	r.each("id", func(i int) int {
 		if !wordStart(v, i) {
-			continue
+			return -1
 		}
 		j := skipSpace(v, i+2)
 		if j < 0 {
-			continue
+			return -1
 		}
 		k := runEnd(v, j, isAlnum)
 		if n := k - j; n < 7 || n > 20 || !wordEnd(v, k) {
-			continue
+			return -1
 		}
 		r.replace(i, k, " ")
-		from = k
-	}
+		return k
+	})
 	return r.result()
 }
 
@@ -143,24 +148,18 @@ func dropQueueID(v string) string {
 func dropEximID(v string) string {
 	const n = len("id ") + 7 + 1 + 6 + 1 + 2
 	r := replacer{src: v}
-	for from := 0; ; {
-		i := strings.Index(v[from:], "id")
-		if i < 0 {
-			break
-		}
-		i += from
-		from = i + 1
+	r.each("id", func(i int) int {
 		if !wordStart(v, i) || i+n > len(v) || !isRE2Space(v[i+2]) {
-			continue
+			return -1
 		}
 		id := v[i+3 : i+n]
 		if runEnd(id, 0, isAlnum) != 7 || id[7] != '-' || runEnd(id, 8, isAlnum) != 14 ||
 			id[14] != '-' || id[15] != '0' || !isAlnum(id[16]) {
-			continue
+			return -1
 		}
 		r.replace(i, i+n, " ")
-		from = i + n
-	}
+		return i + n
+	})
 	return r.result()
 }
 

@@ -81,7 +81,7 @@ func squeezeRendered(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
-		if !isRenderSpace(s[i]) {
+		if !isPerlSpace(rune(s[i])) {
 			if s[i] == 0 {
 				b.WriteByte('\n')
 			} else {
@@ -91,7 +91,7 @@ func squeezeRendered(s string) string {
 			continue
 		}
 		end := i
-		for end < len(s) && isRenderSpace(s[end]) {
+		for end < len(s) && isPerlSpace(rune(s[end])) {
 			end++
 		}
 		squeezeRun(&b, s[i:end])
@@ -139,11 +139,6 @@ func squeezeRun(b *strings.Builder, run string) {
 	if p < len(run) {
 		b.WriteByte(' ')
 	}
-}
-
-// isRenderSpace is the white space of SA's rendering: [ \t\n\r\f\v].
-func isRenderSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
 // splitShortLines splits at newlines (kept) and cuts lines over
