@@ -141,8 +141,13 @@ func (run *dnsRun) launch(k dnsKey, zone string, use dnsUse, then func([]string)
 func (run *dnsRun) resolve(l *dnsLookup) {
 	defer func() { _ = recover() }()
 	vals, err := run.query(l)
+	// A lookup the run's deadline (rbl_timeout) cut off is, like one
+	// still pending when the rules end, a timeout to await, not a
+	// failure: which of the two it is depends only on how long the rules
+	// took.
+	cut := err != nil && run.ctx.Err() != nil
 	run.mu.Lock()
-	l.vals, l.err, l.done = vals, err, true
+	l.vals, l.err, l.done = vals, err, !cut
 	run.finished++
 	then := l.then
 	l.then = nil

@@ -272,7 +272,7 @@ func TestDNSBLMessageBudget(t *testing.T) {
 		t.Errorf("an answer after rbl_timeout set RCVD_IN_SBL: %v", res.Rules)
 	}
 	if nt.queries(resultTimeout) == 0 {
-		t.Error("no lookup counted as timed out")
+		t.Errorf("no lookup counted as timed out; rules %v, failed %v", res.Rules, nt.queries(resultFailed))
 	}
 }
 
