@@ -16,7 +16,8 @@ import (
 // the learned message ids ("s": id -> 's' or 'h') and the class totals
 // ("m"). It implements Expirer.
 type BoltStore struct {
-	db *bolt.DB
+	db    *bolt.DB
+	cache tokenCache
 }
 
 // BoltOptions tune OpenBolt.
@@ -48,7 +49,7 @@ func OpenBolt(path string, opts BoltOptions) (*BoltStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bayes: open %s: %w", path, err)
 	}
-	return &BoltStore{db: db}, nil
+	return &BoltStore{db: db, cache: tokenCache{max: tokenCacheMax}}, nil
 }
 
 func userBucket(user string) []byte { return []byte("u/" + user) }
@@ -72,20 +73,28 @@ func (b *BoltStore) Totals(ctx context.Context, user string) (nspam, nham uint64
 	return nspam, nham, err
 }
 
-// Tokens implements Store.
+// Tokens implements Store. Counts come from the cache where it has them;
+// the file is read only for the rest.
 func (b *BoltStore) Tokens(ctx context.Context, user string, toks []Hash) ([]Counts, error) {
 	out := make([]Counts, len(toks))
+	miss, gen := b.cache.get(user, toks, out)
+	if len(miss) == 0 {
+		return out, nil
+	}
 	err := b.db.View(func(tx *bolt.Tx) error {
 		ub := tx.Bucket(userBucket(user))
 		if ub == nil {
 			return nil
 		}
 		tb := ub.Bucket(bktTokens)
-		for i, t := range toks {
-			out[i] = decodeCounts(tb.Get(t[:]))
+		for _, i := range miss {
+			out[i] = decodeCounts(tb.Get(toks[i][:]))
 		}
 		return nil
 	})
+	if err == nil {
+		b.cache.put(user, gen, toks, out, miss)
+	}
 	return out, err
 }
 
@@ -112,6 +121,9 @@ func (b *BoltStore) Learn(ctx context.Context, user, msgID string, toks []Hash, 
 		learned = true
 		return ub.Bucket(bktSeen).Put([]byte(msgID), []byte{want})
 	})
+	if learned || err != nil {
+		b.cache.drop(user, toks)
+	}
 	return learned, err
 }
 
@@ -132,6 +144,9 @@ func (b *BoltStore) Forget(ctx context.Context, user, msgID string, toks []Hash)
 		forgot = true
 		return ub.Bucket(bktSeen).Delete([]byte(msgID))
 	})
+	if forgot || err != nil {
+		b.cache.drop(user, toks)
+	}
 	return forgot, err
 }
 
@@ -245,5 +260,6 @@ func (b *BoltStore) Expire(ctx context.Context, user string, maxTokens int) (rem
 		removed = len(victims)
 		return nil
 	})
+	b.cache.drop(user, nil)
 	return removed, err
 }
