@@ -117,8 +117,12 @@ func optRegex(args []string, i int) *regexp.Regexp {
 	if len(args) <= i {
 		return nil
 	}
-	pat, flags := args[i], ""
-	if p, f, rest, err := splitRegex(args[i]); err == nil && rest == "" && strings.HasPrefix(args[i], "/") {
+	return argPattern("optRegex\x00"+args[i], func() *regexp.Regexp { return compileOptRegex(args[i]) })
+}
+
+func compileOptRegex(arg string) *regexp.Regexp {
+	pat, flags := arg, ""
+	if p, f, rest, err := splitRegex(arg); err == nil && rest == "" && strings.HasPrefix(arg, "/") {
 		pat, flags = p, f
 	}
 	src, err := translatePerl(pat, reFlags{i: strings.Contains(flags, "i")}, false)

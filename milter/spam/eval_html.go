@@ -186,8 +186,8 @@ func evalHTMLTextMatch(m *msgState, args []string) bool {
 		return false
 	}
 	what, pat := args[len(args)-2], args[len(args)-1]
-	re, _, err := CompilePerl(pat, "")
-	if err != nil {
+	re := htmlTextPattern(pat)
+	if re == nil {
 		return false
 	}
 	return m.anyHTML(func(h *htmlResult) bool {
@@ -208,5 +208,15 @@ func evalHTMLTextMatch(m *msgState, args []string) bool {
 			}
 		}
 		return false
+	})
+}
+
+func htmlTextPattern(pat string) Matcher {
+	return argPattern("html_text_match\x00"+pat, func() Matcher {
+		re, _, err := CompilePerl(pat, "")
+		if err != nil {
+			return nil
+		}
+		return re
 	})
 }
