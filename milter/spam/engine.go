@@ -220,6 +220,7 @@ func warmGates(rules []*Rule, sets map[RuleKind]*lineSet, specs []*hdrSpec) {
 	}
 	for _, s := range specs {
 		s.get()
+		s.getGroups()
 	}
 	for _, r := range rules {
 		if r.re != nil {

@@ -19,7 +19,10 @@ import (
 //   - an exact gate, by its gate pattern itself, when that is short and
 //     loop-free and the rule has no literals or only weak ones (SA's
 //     FUZZY_* rules, spelled-out letter classes): the scan then says
-//     exactly what the rule's own gate would.
+//     exactly what the rule's own gate would;
+//   - a loop gate, by its gate pattern, when the rule has neither but
+//     its pattern's counted repetitions are small (groupable): rules
+//     like /\byour\s+\w+\s+account/ that each scanned the whole text.
 //
 // Literals and short loop-free patterns keep a gate's DFA small: its
 // states are the partial matches a position of text can be in, as in
@@ -28,15 +31,16 @@ import (
 // messages). Even so, the two kinds are kept apart, and the exact
 // patterns go in groups of maxExactGroup, because partial matches of
 // different patterns multiply (literals with the FUZZY_* patterns in one
-// gate: ten times the scan time of the two apart). Rules with neither
-// stay out and scan on their own.
+// gate: ten times the scan time of the two apart); loop gates are smaller
+// still. Rules with large counts ([^\n]{0,200}) stay out and scan on
+// their own.
 type lineSet struct {
 	kind  RuleKind
 	rules []*Rule // candidate members, in load order
 	once  sync.Once
 	// gates holds the literal set first, then the exact set in groups
-	// of at most maxExactGroup; nil entries had no member or failed to
-	// build.
+	// of at most maxExactGroup, then the loop groups; nil entries had no
+	// member or failed to build.
 	gates []*dfaGate
 }
 
@@ -51,6 +55,13 @@ type lineMember struct {
 // matches combine, and past a few dozen the states outgrow the cache
 // (90 in one gate: seven cache resets per corpus pass).
 const maxExactGroup = 32
+
+// maxLoopGroup is the most patterns with loops (no literal to gate them,
+// so each scanned the whole text on its own) one gate holds. A loop's
+// partial match lasts to the end of its line, and those of different
+// patterns combine in a state, so their groups are smaller than the
+// loop-free ones.
+const maxLoopGroup = 8
 
 // lineSetKinds are the kinds whose rules run line by line over one text.
 var lineSetKinds = []RuleKind{KindBody, KindRawbody, KindFull, KindURI}
@@ -91,9 +102,13 @@ func (s *lineSet) get() {
 func (s *lineSet) build() {
 	pats := [][]*syntax.Regexp{nil}
 	members := [][]*Rule{nil}
+	var loops []*Rule
 	for _, r := range s.rules {
 		re, exact := memberPattern(r.re)
 		if re == nil {
+			if re := r.re.gatePattern(); groupable(re) && r.re.Gate() != nil {
+				loops = append(loops, r)
+			}
 			continue
 		}
 		gi := 0
@@ -105,6 +120,15 @@ func (s *lineSet) build() {
 		}
 		r.line = lineMember{gate: gi, idx: len(pats[gi]), exact: exact}
 		pats[gi] = append(pats[gi], re)
+		members[gi] = append(members[gi], r)
+	}
+	for i, r := range loops {
+		if i%maxLoopGroup == 0 {
+			pats, members = append(pats, nil), append(members, nil)
+		}
+		gi := len(pats) - 1
+		r.line = lineMember{gate: gi, idx: len(pats[gi]), exact: true}
+		pats[gi] = append(pats[gi], r.re.gatePattern())
 		members[gi] = append(members[gi], r)
 	}
 	s.gates = make([]*dfaGate, len(pats))

@@ -141,18 +141,71 @@ func TestLineSetsAgreeWithPerRuleScans(t *testing.T) {
 		checked++
 	}
 	// The comparison means something only if the sets took rules in.
-	members := [2]int{}
+	members := [3]int{}
 	for _, r := range e.lineSets[KindBody].rules {
-		if r.line.idx >= 0 {
-			if r.line.exact {
-				members[1]++
-			} else {
-				members[0]++
-			}
+		switch {
+		case r.line.idx < 0:
+		case !r.line.exact:
+			members[0]++
+		case loopFree(r.re.gatePattern()):
+			members[1]++
+		default:
+			members[2]++
 		}
 	}
-	if members[0] < 300 || members[1] < 20 {
-		t.Errorf("body line set members: %d by literals, %d exact; want most body rules in", members[0], members[1])
+	if members[0] < 300 || members[1] < 20 || members[2] < 10 {
+		t.Errorf("body line set members: %d by literals, %d exact, %d with loops; want most body rules in", members[0], members[1], members[2])
 	}
-	t.Logf("%d messages agree; body members: %d by literals, %d exact", checked, members[0], members[1])
+	t.Logf("%d messages agree; body members: %d by literals, %d exact, %d with loops", checked, members[0], members[1], members[2])
+}
+
+// With the header specs' gate groups, every header rule hits on the
+// corpus as when each scans a long value with its own gate.
+func TestHeaderGroupsAgreeWithPerRuleGates(t *testing.T) {
+	testenv.SkipShort(t, "corpus run skipped in -short mode")
+	e := systemEngine(t)
+	solo := *e
+	solo.hdrSpecs = nil
+	grouped := 0
+	for _, s := range e.hdrSpecs {
+		c := &hdrSpec{members: s.members}
+		c.gonce.Do(func() {}) // no groups: gateSays declines
+		solo.hdrSpecs = append(solo.hdrSpecs, c)
+		grouped += len(s.gated)
+	}
+	if grouped < 100 {
+		t.Fatalf("only %d header rules in gate groups", grouped)
+	}
+	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "train", "*", "*.eml"))
+	step := 5
+	if raceEnabled {
+		step = 150
+	}
+	for i := 0; i < len(files); i += step {
+		raw, err := os.ReadFile(files[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := hitsOf(e, raw), hitsOf(&solo, raw); !maps.Equal(got, want) {
+			t.Errorf("%s: hits %v, with per-rule gates %v", filepath.Base(files[i]), got, want)
+		}
+	}
+}
+
+// Patterns with large counted repetitions stay out of gate groups, where
+// their counts would multiply the states; small ones join.
+func TestGroupable(t *testing.T) {
+	for pat, want := range map[string]bool{
+		`\nFrom: [^\n]{0,80}<`:  false,
+		`(?s)^From:.{1,200}x`:   false,
+		`\bA(?i:ct) N(?i:ow)\b`: true,
+		`^[^>].*?<a href=`:      true,
+		`x{0,16}y`:              true,
+		`x{0,17}y`:              false,
+	} {
+		re, _ := gateRegexp(pat)
+		if got := groupable(re); got != want {
+			t.Errorf("groupable(%s) = %v, want %v", pat, got, want)
+		}
+	}
 }

@@ -154,6 +154,15 @@ func (m *msgState) runRule(r *Rule) float64 {
 		if r.re.Prefilter() != nil && !m.mayHold(r, hv) {
 			return b2f(r.Header.Neg)
 		}
+		if len(t.s) >= gateMinText {
+			// Long values: one scan by the rule's group of gates.
+			if hit, ok := m.gateSays(r, hv); ok {
+				if hit && !r.re.decided() {
+					hit = r.re.Match(t)
+				}
+				return b2f(hit != r.Header.Neg)
+			}
+		}
 		g := r.re.Gate()
 		if r.re.decided() {
 			// The gate's answer is the pattern's, unless it gave up.
