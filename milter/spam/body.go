@@ -221,9 +221,6 @@ var (
 	uriTrailer = regexp.MustCompile(`[.,;:!?)\]>'"]+$`)
 )
 
-// uriList returns the message URIs: HTML links first, then URIs found in
-// the rendered text, schemeless "www." hosts given an http:// form, mail
-// addresses a mailto: form.
 // containsFold reports whether s contains the lower-case ASCII word w in
 // any case, without lower-casing s.
 func containsFold(s, w string) bool {
@@ -239,6 +236,9 @@ func containsFold(s, w string) bool {
 	return false
 }
 
+// uriList returns the message URIs: HTML links first, then URIs found in
+// the rendered text, schemeless "www." hosts given an http:// form, mail
+// addresses a mailto: form.
 func (m *msgState) uriList() []string {
 	if m.uris != nil {
 		return m.uris

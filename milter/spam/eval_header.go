@@ -379,21 +379,34 @@ func evalToInSubject(m *msgState, args []string) bool {
 		return false
 	}
 	subject := strings.TrimSuffix(latin1s(m.get("Subject")), "\n")
-	q := regexp.QuoteMeta(latin1s(to))
-	var pat string
-	switch args[0] {
-	case "address":
-		pat = `(?i)\b` + q + `\b`
-	case "user":
-		if i := strings.IndexByte(q, '@'); i >= 0 {
-			q = q[:i]
-		}
-		pat = `^(?:(?i:(?:re|fw):\s*(?:\w+\s+)?` + q + `$)|` + q + `\s*[,:;!?-](?:$|\s)|(?i:` + q + `$)|(?i:,\s*` + q + `[,:;!?-]$))`
-	default:
+	pat, lit := toInSubjectPattern(latin1s(to), args[0])
+	// Every alternative of the pattern holds lit: a subject without it
+	// in any case needs no regex compiled. (Lower-casing keeps every
+	// Latin-1 case pair together.)
+	if pat == "" || !strings.Contains(strings.ToLower(subject), strings.ToLower(lit)) {
 		return false
 	}
 	re, err := regexp.Compile(pat)
 	return err == nil && re.MatchString(subject)
+}
+
+// toInSubjectPattern is check_for_to_in_subject's pattern for recipient
+// to and the literal every match holds; "" for an unknown kind.
+func toInSubjectPattern(to, kind string) (pat, lit string) {
+	q := regexp.QuoteMeta(to)
+	switch kind {
+	case "address":
+		return `(?i)\b` + q + `\b`, to
+	case "user":
+		if i := strings.IndexByte(q, '@'); i >= 0 {
+			q = q[:i]
+		}
+		if i := strings.IndexByte(to, '@'); i >= 0 {
+			to = to[:i]
+		}
+		return `^(?:(?i:(?:re|fw):\s*(?:\w+\s+)?` + q + `$)|` + q + `\s*[,:;!?-](?:$|\s)|(?i:` + q + `$)|(?i:,\s*` + q + `[,:;!?-]$))`, to
+	}
+	return "", ""
 }
 
 func atoiDef(s string, d int) int {
