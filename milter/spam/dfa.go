@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp/syntax"
 	"slices"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -372,6 +373,45 @@ func (g *dfaGate) match(s string) (hit, sure bool) {
 		return false, false
 	}
 	return hit || g.endHits(cur) != 0, true
+}
+
+// matchSpans scans s and returns, in order, the spans s[a:b] that hold
+// its matches: s is cut after each newline where no partial match is
+// under way, and the pieces with a match are kept (spans[i] = {a, b}).
+// Every match lies within one span, and a search in a span alone sees
+// the same assertions up to its end (a span starts at a line start,
+// after a non-word character), so counting a pattern's matches span by
+// span gives its count in s; see countable for the patterns this holds
+// for. ok is false when the text defeated the cache.
+func (g *dfaGate) matchSpans(s string, spans [][2]int) (_ [][2]int, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	sc := g.newScan(len(s))
+	var cur int32
+	start, i, found := 0, 0, false
+	for i < len(s) {
+		end := len(s)
+		if nl := strings.IndexByte(s[i:], '\n'); nl >= 0 {
+			end = i + nl + 1
+		}
+		for i < end {
+			var hit bool
+			if cur, i, hit, ok = g.run(&sc, s, i, end, cur); !ok {
+				return nil, false
+			}
+			found = found || hit
+		}
+		if end < len(s) && len(g.states[cur].pcs) == 0 {
+			if found {
+				spans = append(spans, [2]int{start, end})
+			}
+			start, found = end, false
+		}
+	}
+	if found || g.endHits(cur) != 0 {
+		spans = append(spans, [2]int{start, len(s)})
+	}
+	return spans, true
 }
 
 // scanLines scans the lines of s that end at ends (line i is

@@ -63,6 +63,12 @@ const maxExactGroup = 32
 // loop-free ones.
 const maxLoopGroup = 8
 
+// maxLoopCount is the largest count a loop group's pattern may hold. A
+// count in a loop (SA's __LONGWORDS_* count runs of long words) makes each
+// state remember how far every such run has got; three of them in one
+// group built 25 new states on each message not seen before.
+const maxLoopCount = 3
+
 // lineSetKinds are the kinds whose rules run line by line over one text.
 var lineSetKinds = []RuleKind{KindBody, KindRawbody, KindFull, KindURI}
 
@@ -106,7 +112,7 @@ func (s *lineSet) build() {
 	for _, r := range s.rules {
 		re, exact := memberPattern(r.re)
 		if re == nil {
-			if re := r.re.gatePattern(); groupable(re) && r.re.Gate() != nil {
+			if re := r.re.gatePattern(); groupable(re) && r.re.maxCount() <= maxLoopCount && r.re.Gate() != nil {
 				loops = append(loops, r)
 			}
 			continue

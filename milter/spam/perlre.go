@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
 )
@@ -32,6 +33,9 @@ type Matcher interface {
 	// gatePattern parses the pattern the gate is built from; nil for
 	// none.
 	gatePattern() *syntax.Regexp
+	// maxCount is the largest count ({n}, {n,}, {n,m}) the gate's
+	// pattern holds, before simplification writes the counts out.
+	maxCount() int
 	// decided reports whether the gate's "yes" is a match.
 	decided() bool
 }
@@ -60,6 +64,25 @@ func (l *lazyGate) gatePattern() *syntax.Regexp {
 	}
 	re, _ := gateRegexp(l.goSrc)
 	return re
+}
+
+func (l *lazyGate) maxCount() int {
+	re, err := syntax.Parse(l.goSrc, syntax.Perl)
+	if err != nil {
+		return 0
+	}
+	return maxRepeat(re)
+}
+
+func maxRepeat(re *syntax.Regexp) int {
+	n := 0
+	if re.Op == syntax.OpRepeat {
+		n = max(re.Min, re.Max)
+	}
+	for _, s := range re.Sub {
+		n = max(n, maxRepeat(s))
+	}
+	return n
 }
 
 // decided reports whether the gate's "yes" is a match of the rule: its
@@ -107,6 +130,7 @@ type goMatcher struct {
 	// few fixed strings; built on the first Count.
 	fixedOnce sync.Once
 	fixed     *fixedSet
+	spansOK   bool // countable: Count may search only the gate's match spans
 }
 
 func (m *goMatcher) subject(t *text) string {
@@ -120,11 +144,78 @@ func (m *goMatcher) Prefilter() []string { return m.lits }
 func (m *goMatcher) Match(t *text) bool  { return m.re.MatchString(m.subject(t)) }
 func (m *goMatcher) String() string      { return m.src }
 func (m *goMatcher) Count(t *text, max int) int {
-	m.fixedOnce.Do(func() { m.fixed = newFixedSet(m.re.String()) })
+	m.fixedOnce.Do(func() {
+		m.fixed = newFixedSet(m.re.String())
+		m.spansOK = m.decided() && countable(m.Gate().prog)
+	})
 	if m.fixed != nil {
 		return m.fixed.count(m.subject(t), max)
 	}
-	return len(m.re.FindAllStringIndex(m.subject(t), max))
+	subj := m.subject(t)
+	// On a long text the regex engines pay for every character, the DFA
+	// a table lookup: it finds the pieces that hold matches, and only
+	// those are searched.
+	if len(subj) >= minSpanText {
+		if n, ok := m.countSpans(t, max); ok {
+			return n
+		}
+	}
+	return len(m.re.FindAllStringIndex(subj, max))
+}
+
+// countSpans is Count searching only the gate's match spans; ok is false
+// when the pattern is not countable so or the gate gave up.
+func (m *goMatcher) countSpans(t *text, max int) (n int, ok bool) {
+	subj := m.subject(t)
+	if !m.spansOK || len(subj) != len(t.s) {
+		return 0, false
+	}
+	spans, ok := m.Gate().matchSpans(t.s, nil)
+	if !ok {
+		return 0, false
+	}
+	for _, sp := range spans {
+		n += len(m.re.FindAllStringIndex(subj[sp[0]:sp[1]], max-n))
+		if n >= max {
+			break
+		}
+	}
+	return n, true
+}
+
+// minSpanText is the text length from which Count searches match spans.
+const minSpanText = 256
+
+// countable reports whether counting prog's matches span by span (see
+// matchSpans) gives its count in the whole text: it never asserts the
+// text's start or end (a span's are not the text's), and it cannot match
+// the empty string, which at a span's end would count in two spans.
+func countable(prog *syntax.Prog) bool {
+	for _, in := range prog.Inst {
+		if in.Op == syntax.InstEmptyWidth && syntax.EmptyOp(in.Arg)&(syntax.EmptyBeginText|syntax.EmptyEndText) != 0 {
+			return false
+		}
+	}
+	// Can the start reach a match without reading a character?
+	seen := make([]bool, len(prog.Inst))
+	stack := []uint32{uint32(prog.Start)}
+	for len(stack) > 0 {
+		pc := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[pc] {
+			continue
+		}
+		seen[pc] = true
+		switch in := prog.Inst[pc]; in.Op {
+		case syntax.InstMatch:
+			return false
+		case syntax.InstAlt, syntax.InstAltMatch:
+			stack = append(stack, in.Out, in.Arg)
+		case syntax.InstCapture, syntax.InstNop, syntax.InstEmptyWidth:
+			stack = append(stack, in.Out)
+		}
+	}
+	return true
 }
 
 // btMatcher runs patterns RE2 cannot express (look-around, back
@@ -141,6 +232,9 @@ type btMatcher struct {
 	re   *regexp2.Regexp
 	src  string
 	lits []string
+	// spansOK: Count may skip to the gate's match spans (countable).
+	spansOnce sync.Once
+	spansOK   bool
 }
 
 func (m *btMatcher) Prefilter() []string { return m.lits }
@@ -164,6 +258,15 @@ func (m *btMatcher) mayMatch(t *text) bool {
 
 func (m *btMatcher) String() string { return m.src }
 func (m *btMatcher) Count(t *text, max int) int {
+	m.spansOnce.Do(func() {
+		g := m.Gate()
+		m.spansOK = g != nil && countable(g.prog)
+	})
+	if len(t.s) >= minSpanText {
+		if n, ok := m.countSpans(t, max); ok {
+			return n
+		}
+	}
 	n := 0
 	mt, err := m.re.FindRunesMatch(t.runes())
 	for err == nil && mt != nil && n < max {
@@ -171,6 +274,48 @@ func (m *btMatcher) Count(t *text, max int) int {
 		mt, err = m.re.FindNextMatch(mt)
 	}
 	return n
+}
+
+// countSpans is Count starting each search no earlier than the next of
+// the gate's match spans: the gate's pattern approximates this one from
+// above, so no match starts between spans. Look-arounds still see the
+// whole text. ok is false when the approximation is not countable by
+// spans, the gate gave up, or a search failed.
+func (m *btMatcher) countSpans(t *text, max int) (n int, ok bool) {
+	if !m.spansOK {
+		return 0, false
+	}
+	spans, ok := m.Gate().matchSpans(t.s, nil)
+	if !ok {
+		return 0, false
+	}
+	rs := t.runes()
+	// Spans are byte offsets; regexp2 counts runes.
+	at, ri := 0, 0
+	runeAt := func(b int) int {
+		ri += utf8.RuneCountInString(t.s[at:b])
+		at = b
+		return ri
+	}
+	pos := 0
+	for _, sp := range spans {
+		a, b := runeAt(sp[0]), runeAt(sp[1])
+		if pos < a {
+			pos = a
+		}
+		for pos < b && n < max {
+			mt, err := m.re.FindRunesMatchStartingAt(rs, pos)
+			if err != nil || mt != nil && mt.Length == 0 {
+				return 0, false
+			}
+			if mt == nil {
+				return n, true
+			}
+			n++
+			pos = mt.Index + mt.Length
+		}
+	}
+	return n, true
 }
 
 // lowerPattern rewrites a case-insensitive pattern to match lower-cased
