@@ -305,11 +305,15 @@ func lineAnchored(re *syntax.Regexp) bool {
 	return false
 }
 
-// closure computes epsilon closures with a reusable sparse set.
+// closure computes epsilon closures with a reusable sparse set. Its
+// results live in a reused buffer, valid until the next call: states keep
+// copies, so a transition into a state that exists allocates nothing.
 type closure struct {
 	mark  []uint32
 	gen   uint32
 	stack []uint32
+	out   []uint32
+	next  []uint32 // moveAll's buffer, likewise
 }
 
 func newClosure(n int) closure { return closure{mark: make([]uint32, n)} }
@@ -322,7 +326,7 @@ func (c *closure) of(prog *syntax.Prog, pcs []uint32, ctx syntax.EmptyOp) []uint
 		clear(c.mark)
 		c.gen = 1
 	}
-	var out []uint32
+	out := c.out[:0]
 	c.stack = append(c.stack[:0], pcs...)
 	for len(c.stack) > 0 {
 		pc := c.stack[len(c.stack)-1]
@@ -345,6 +349,7 @@ func (c *closure) of(prog *syntax.Prog, pcs []uint32, ctx syntax.EmptyOp) []uint
 			out = append(out, pc)
 		}
 	}
+	c.out = out
 	return out
 }
 
@@ -567,20 +572,20 @@ func (g *dfaGate) step(cur int32, r rune) int32 {
 	}
 	ctx := syntax.EmptyOpContext(ctxRune[st.ctx], r)
 	closed := g.scratch.of(g.prog, st.pcs, ctx)
-	next := g.moveAll(closed, r, c)
+	next := g.moveAll(g.scratch.next[:0], closed, r, c)
 	hits := g.hitsOf(closed)
-	ss := g.startStep(st.ctx, r, c)
+	ss := g.startStep(st.ctx, r, c) // may reuse closed's buffer, not next's
 	next = append(next, ss.pcs...)
+	g.scratch.next = next
 	if ss.hits != 0 {
 		hits = g.unionHits(hits, ss.hits)
 	}
 	return g.stateFor(sortedPCs(next), ctxOf(r), hits)
 }
 
-// moveAll returns where the threads at pcs go on reading r, of class c
-// when r is Latin-1 (before closure).
-func (g *dfaGate) moveAll(pcs []uint32, r rune, c uint16) []uint32 {
-	var next []uint32
+// moveAll appends to next where the threads at pcs go on reading r, of
+// class c when r is Latin-1 (before closure).
+func (g *dfaGate) moveAll(next, pcs []uint32, r rune, c uint16) []uint32 {
 	if r >= 256 {
 		for _, pc := range pcs {
 			if in := &g.prog.Inst[pc]; in.Op != syntax.InstMatch && in.MatchRune(r) {
@@ -612,7 +617,7 @@ func (g *dfaGate) startStep(ctx uint8, r rune, c uint16) *startStep {
 		from = g.line
 	}
 	closed := g.scratch.of(g.prog, from, syntax.EmptyOpContext(ctxRune[ctx], r))
-	ss := &startStep{pcs: g.moveAll(closed, r, c), hits: g.hitsOf(closed)}
+	ss := &startStep{pcs: g.moveAll(nil, closed, r, c), hits: g.hitsOf(closed)}
 	if r < 256 {
 		g.starts[ctx][c] = ss
 		g.cells += len(ss.pcs)
@@ -714,6 +719,7 @@ func (g *dfaGate) stateFor(pcs []uint32, ctx uint8, hits int32) int32 {
 		}
 	}
 	i = int32(len(g.states))
+	pcs = slices.Clone(pcs) // callers pass scratch buffers
 	g.states = append(g.states, dfaState{pcs: pcs, ctx: ctx, hits: hits})
 	g.trans = append(g.trans, make([]int32, g.nclass)...)
 	if ok {

@@ -65,7 +65,7 @@ func TestDebugGateMiss(t *testing.T) {
 		if g == nil {
 			continue
 		}
-		lines, _ := m.linesFor(r.Kind)
+		lines := m.linesFor(r.Kind)
 		if matchLines(r, lines) != 0 && !g.mayMatch(m.joinedText(r.Kind).s) {
 			fmt.Printf("MISS %s %s\n", r.Name, r.re.String()[:min(100, len(r.re.String()))])
 		}
@@ -106,7 +106,7 @@ func TestDebugGateStats(t *testing.T) {
 				st[cat] = x
 			}
 			x.rules++
-			_, lower := m.linesFor(r.Kind)
+			lower := m.lowerFor(r.Kind)
 			if lits != nil && !containsAny(lower, lits) {
 				x.litFail++
 				if cat == "few" {

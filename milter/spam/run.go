@@ -62,11 +62,10 @@ func (e *Engine) runRules(m *msgState) {
 	}
 }
 
-// linesFor returns the strings a rule kind matches and their joined,
-// lower-cased form for prefiltering.
-func (m *msgState) linesFor(k RuleKind) ([]*text, string) {
+// linesFor returns the strings a rule kind matches.
+func (m *msgState) linesFor(k RuleKind) []*text {
 	if v, ok := m.lines[k]; ok {
-		return v, m.lower[k]
+		return v
 	}
 	var lines []string
 	switch k {
@@ -82,15 +81,33 @@ func (m *msgState) linesFor(k RuleKind) ([]*text, string) {
 		lines = m.uriList()
 	}
 	if m.lines == nil {
-		m.lines, m.lower = map[RuleKind][]*text{}, map[RuleKind]string{}
+		m.lines = map[RuleKind][]*text{}
 	}
 	ts := make([]*text, len(lines))
 	for i, l := range lines {
 		ts[i] = newText(l)
 	}
 	m.lines[k] = ts
-	m.lower[k] = strings.ToLower(strings.Join(lines, "\n"))
-	return ts, m.lower[k]
+	return ts
+}
+
+// lowerFor is the kind's lines joined and lower-cased, for literal
+// prefilters; made on first use, as most rules of line kinds get their
+// answer from a line set and never ask.
+func (m *msgState) lowerFor(k RuleKind) string {
+	if v, ok := m.lower[k]; ok {
+		return v
+	}
+	lines := m.linesFor(k)
+	ss := make([]string, len(lines))
+	for i, l := range lines {
+		ss[i] = l.s
+	}
+	if m.lower == nil {
+		m.lower = map[RuleKind]string{}
+	}
+	m.lower[k] = strings.ToLower(strings.Join(ss, "\n"))
+	return m.lower[k]
 }
 
 // joinedText is all lines of a rule kind as one match subject.
@@ -98,7 +115,7 @@ func (m *msgState) joinedText(k RuleKind) *text {
 	if t, ok := m.joined[k]; ok {
 		return t
 	}
-	lines, _ := m.linesFor(k)
+	lines := m.linesFor(k)
 	var b strings.Builder
 	for _, l := range lines {
 		b.WriteString(l.s)
@@ -178,11 +195,11 @@ func (m *msgState) runRule(r *Rule) float64 {
 		if h := m.lineHitsFor(r); h != nil && h.ok {
 			return m.runLineMember(r, h)
 		}
-		lines, lower := m.linesFor(r.Kind)
+		lines := m.linesFor(r.Kind)
 		g := r.re.Gate()
 		// A few literals are found faster by strings.Contains than by the
 		// gate's scan; for many, the gate's single scan is quicker.
-		if lits := r.re.Prefilter(); lits != nil && (g == nil || len(lits) <= 4) && !containsAny(lower, lits) {
+		if lits := r.re.Prefilter(); lits != nil && (g == nil || len(lits) <= 4) && !containsAny(m.lowerFor(r.Kind), lits) {
 			return 0
 		}
 		skip := 0
@@ -208,7 +225,7 @@ func (m *msgState) runRule(r *Rule) float64 {
 // runLineMember runs a rule of its kind's lineSet on the lines the set's
 // scan left it.
 func (m *msgState) runLineMember(r *Rule, h *lineHits) float64 {
-	lines, _ := m.linesFor(r.Kind)
+	lines := m.linesFor(r.Kind)
 	if _, ok := r.TFlags["nosubject"]; ok && r.Kind == KindBody && len(lines) > 0 {
 		lines = lines[1:] // the first rendered line is the Subject
 		h = &lineHits{words: h.words, sets: h.sets[h.words:], ok: true}
@@ -238,7 +255,7 @@ func (m *msgState) runLineMember(r *Rule, h *lineHits) float64 {
 // rule's own gate and returns those it may match; ok is false when the
 // gate gave up on the text.
 func (m *msgState) gateCandidates(g *dfaGate, k RuleKind, from int) (cand []*text, ok bool) {
-	lines, _ := m.linesFor(k)
+	lines := m.linesFor(k)
 	s, ends := m.kindText(k)
 	if cap(m.scanBuf) < len(ends) {
 		m.scanBuf = make([]uint64, len(ends))
@@ -274,8 +291,13 @@ func (m *msgState) kindText(k RuleKind) (string, []int) {
 	if kt, ok := m.ktexts[k]; ok {
 		return kt.s, kt.ends
 	}
-	lines, _ := m.linesFor(k)
+	lines := m.linesFor(k)
 	var b strings.Builder
+	n := 0
+	for _, l := range lines {
+		n += len(l.s)
+	}
+	b.Grow(n)
 	ends := make([]int, len(lines))
 	for i, l := range lines {
 		b.WriteString(l.s)
