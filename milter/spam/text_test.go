@@ -97,6 +97,20 @@ func FuzzSqueezeRendered(f *testing.F) {
 	})
 }
 
+// FuzzSqueezeWS checks squeezeWS against the regex it replaces, on any
+// bytes (HTML text pieces need not be valid UTF-8).
+func FuzzSqueezeWS(f *testing.F) {
+	for _, s := range []string{"", "a b", " \t\n x\u00a0\u00a0y ", "\xc2", "\xe2\xc2\xa0z", "\xc2\xa0", "no-space"} {
+		f.Add(s)
+	}
+	wsRun := regexp.MustCompile(`(?:[ \t\n\r\f\x0b]|\x{a0})+`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := squeezeWS(s), wsRun.ReplaceAllString(s, " "); got != want {
+			t.Fatalf("%q: %q, want %q", s, got, want)
+		}
+	})
+}
+
 // FuzzHasSchemeColon checks that the precheck never rules out a line
 // (Latin-1, as rendered lines are) in which uriScheme finds a URI.
 func FuzzHasSchemeColon(f *testing.F) {
