@@ -244,8 +244,9 @@ func prefilterFor(goSrc string) []string {
 
 var countedRepeat = regexp.MustCompile(`\{(\d+)(,\d*)?\}`)
 
-// relaxCounts turns {n}, {n,m} and {n,} into {1}, {1,} or * so that the
-// pattern parses within RE2's size limit.
+// relaxCounts turns {0,m} into * and the other counts ({n}, {n,m},
+// {n,}) into + so that the pattern parses within RE2's size limit,
+// matching at least what it did.
 func relaxCounts(src string) string { return relaxCountsAbove(src, 0) }
 
 // relaxCountsAbove relaxes, as relaxCounts does, only the counts whose
@@ -262,10 +263,12 @@ func relaxCountsAbove(src string, limit int) string {
 			continue
 		}
 		b.WriteString(src[last:loc[0]])
-		switch {
-		case strings.HasPrefix(c, "{0"):
+		// At least the count's minimum, possibly more: * or +. Dropping an
+		// exact count (x{40} as x) would not be looser: "ax{40}b" is
+		// not in the texts "axb" matches.
+		if strings.HasPrefix(c, "{0") {
 			b.WriteString("*")
-		case strings.Contains(c, ","):
+		} else {
 			b.WriteString("+")
 		}
 		last = loc[1]

@@ -69,3 +69,23 @@ func latin1Only(s string) bool {
 	}
 	return true
 }
+
+// A pattern too large for RE2 is parsed with its counts relaxed; the
+// relaxed gate and literals must still admit every text the pattern
+// matches. Dropping an exact count (x{2000} read as x) did not.
+func TestRelaxedCountsStayLooser(t *testing.T) {
+	pat := `a(?:bc){2000}d`
+	text := "a" + strings.Repeat("bc", 2000) + "d"
+	g := newDFAGate(pat)
+	if g == nil || g.exact {
+		t.Fatalf("gate of %s: %v, want a relaxed one", pat, g)
+	}
+	if !g.mayMatch(text) {
+		t.Errorf("relaxed gate of %s rules out a text it matches", pat)
+	}
+	for _, l := range prefilterFor(pat) {
+		if !strings.Contains(text, l) {
+			t.Errorf("literal %q of %s is not in a text it matches", l, pat)
+		}
+	}
+}
