@@ -111,10 +111,14 @@ func (s *lineSet) build() {
 	var loops []*Rule
 	for _, r := range s.rules {
 		re, exact := memberPattern(r.re)
+		if !exact && weak(r.re.Prefilter()) && loopable(r.re) {
+			// A literal as common as "." or ">" leaves the rule nearly
+			// every line to rescan with its own gate; a loop group scans
+			// once for several such rules.
+			loops = append(loops, r)
+			continue
+		}
 		if re == nil {
-			if re := r.re.gatePattern(); groupable(re) && r.re.maxCount() <= maxLoopCount && r.re.Gate() != nil {
-				loops = append(loops, r)
-			}
 			continue
 		}
 		gi := 0
@@ -153,12 +157,22 @@ func (s *lineSet) build() {
 	}
 }
 
+// weak reports whether lits (a rule's prefilter) rule out few lines:
+// none, or one as short as weakLits.
+func weak(lits []string) bool { return len(lits) == 0 || minLen(lits) <= weakLits }
+
+// loopable reports whether a rule may stand in a loop group: its gate
+// pattern is groupable and holds no count above maxLoopCount.
+func loopable(m Matcher) bool {
+	return groupable(m.gatePattern()) && m.maxCount() <= maxLoopCount && m.Gate() != nil
+}
+
 // memberPattern returns the pattern a rule stands in its kind's lineSet
 // by and which set (exact: its own gate pattern), or nil when it should
 // scan on its own.
 func memberPattern(m Matcher) (re *syntax.Regexp, exact bool) {
 	lits := m.Prefilter()
-	if len(lits) == 0 || minLen(lits) <= weakLits {
+	if weak(lits) {
 		if re := m.gatePattern(); re != nil && loopFree(re) && maxLen(re) <= maxExactWindow {
 			return re, true
 		}
