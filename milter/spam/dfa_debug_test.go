@@ -66,7 +66,7 @@ func TestDebugGateMiss(t *testing.T) {
 			continue
 		}
 		lines := m.linesFor(r.Kind)
-		if matchLines(r, lines) != 0 && !g.mayMatch(m.joinedText(r.Kind).s) {
+		if matchLines(r, lines, false) != 0 && !g.mayMatch(m.joinedText(r.Kind).s) {
 			fmt.Printf("MISS %s %s\n", r.Name, r.re.String()[:min(100, len(r.re.String()))])
 		}
 	}

@@ -21,6 +21,9 @@ import (
 type Matcher interface {
 	// Match reports whether t contains a match.
 	Match(t *text) bool
+	// matchPassed is Match for a text the gate has just let through:
+	// the gate is not asked again.
+	matchPassed(t *text) bool
 	// Count returns the number of non-overlapping matches, up to max.
 	Count(t *text, max int) int
 	// String returns the Perl source.
@@ -142,7 +145,9 @@ func (m *goMatcher) subject(t *text) string {
 
 func (m *goMatcher) Prefilter() []string { return m.lits }
 func (m *goMatcher) Match(t *text) bool  { return m.re.MatchString(m.subject(t)) }
-func (m *goMatcher) String() string      { return m.src }
+
+func (m *goMatcher) matchPassed(t *text) bool { return m.Match(t) }
+func (m *goMatcher) String() string           { return m.src }
 func (m *goMatcher) Count(t *text, max int) int {
 	m.fixedOnce.Do(func() {
 		m.fixed = newFixedSet(m.re.String())
@@ -196,23 +201,12 @@ func countable(prog *syntax.Prog) bool {
 			return false
 		}
 	}
-	// Can the start reach a match without reading a character?
-	seen := make([]bool, len(prog.Inst))
-	stack := []uint32{uint32(prog.Start)}
-	for len(stack) > 0 {
-		pc := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[pc] {
-			continue
-		}
-		seen[pc] = true
-		switch in := prog.Inst[pc]; in.Op {
-		case syntax.InstMatch:
+	// Can the start reach a match without reading a character, with
+	// every assertion granted?
+	c := newClosure(len(prog.Inst))
+	for _, pc := range c.of(prog, []uint32{uint32(prog.Start)}, ^syntax.EmptyOp(0)) {
+		if prog.Inst[pc].Op == syntax.InstMatch {
 			return false
-		case syntax.InstAlt, syntax.InstAltMatch:
-			stack = append(stack, in.Out, in.Arg)
-		case syntax.InstCapture, syntax.InstNop, syntax.InstEmptyWidth:
-			stack = append(stack, in.Out)
 		}
 	}
 	return true
@@ -243,6 +237,10 @@ func (m *btMatcher) Match(t *text) bool {
 	if g := m.Gate(); g != nil && !g.mayMatch(t.s) {
 		return false
 	}
+	return m.matchPassed(t)
+}
+
+func (m *btMatcher) matchPassed(t *text) bool {
 	ok, err := m.re.MatchRunes(t.runes())
 	return err == nil && ok
 }

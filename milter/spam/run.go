@@ -175,7 +175,7 @@ func (m *msgState) runRule(r *Rule) float64 {
 			// Long values: one scan by the rule's group of gates.
 			if hit, ok := m.gateSays(r, hv); ok {
 				if hit && !r.re.decided() {
-					hit = r.re.Match(t)
+					hit = r.re.matchPassed(t)
 				}
 				return b2f(hit != r.Header.Neg)
 			}
@@ -187,8 +187,10 @@ func (m *msgState) runRule(r *Rule) float64 {
 			if hit, sure = g.match(t.s); !sure {
 				hit = r.re.Match(t)
 			}
-		} else if g == nil || len(t.s) < gateMinText || g.mayMatch(t.s) {
+		} else if g == nil || len(t.s) < gateMinText {
 			hit = r.re.Match(t)
+		} else if g.mayMatch(t.s) {
+			hit = r.re.matchPassed(t)
 		}
 		return b2f(hit != r.Header.Neg)
 	case KindBody, KindRawbody, KindFull, KindURI:
@@ -215,7 +217,7 @@ func (m *msgState) runRule(r *Rule) float64 {
 		if bt, ok := r.re.(*btMatcher); ok && g == nil && bt.joinable && len(lines) > 1 && !bt.mayMatch(m.joinedText(r.Kind)) {
 			return 0
 		}
-		return matchLines(r, lines[skip:])
+		return matchLines(r, lines[skip:], false)
 	case KindMimeheader:
 		return m.mimeheader(r)
 	}
@@ -272,9 +274,9 @@ func (m *msgState) gateCandidates(g *dfaGate, k RuleKind, from int) (cand []*tex
 	return cand, true
 }
 
-// matchCandidates runs a rule on the lines its gates left. When the gate
-// was sure of every line and its language is the rule's, it has already
-// decided a rule that hits once.
+// matchCandidates runs a rule on the lines its gates left, each one its
+// own gate let through. When the gate was sure of every line and its
+// language is the rule's, it has already decided a rule that hits once.
 func (m *msgState) matchCandidates(r *Rule, cand []*text, sure bool) float64 {
 	if len(cand) == 0 {
 		return 0
@@ -282,7 +284,7 @@ func (m *msgState) matchCandidates(r *Rule, cand []*text, sure bool) float64 {
 	if sure && maxHits(r) == 1 && r.re.decided() {
 		return 1
 	}
-	return matchLines(r, cand)
+	return matchLines(r, cand, true)
 }
 
 // kindText is the kind's lines end to end and where each ends, for line
@@ -319,11 +321,13 @@ type kindText struct {
 // DFA gate first: on short values the regex engines are as quick.
 const gateMinText = 256
 
-func matchLines(r *Rule, lines []*text) float64 {
+// matchLines runs r on lines; passed says the rule's gate let each of
+// them through already.
+func matchLines(r *Rule, lines []*text, passed bool) float64 {
 	limit := maxHits(r)
 	if limit == 1 {
 		for _, ln := range lines {
-			if r.re.Match(ln) {
+			if passed && r.re.matchPassed(ln) || !passed && r.re.Match(ln) {
 				return 1
 			}
 		}
